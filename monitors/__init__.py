@@ -1,0 +1,1 @@
+"""Finding mentions and judging them: sources, fetching, matching, scoring, spikes, digests, jobs."""

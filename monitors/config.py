@@ -1,0 +1,271 @@
+"""The TOML configuration: brands, sources, Slack channels, complaint/SLA settings, schedules.
+
+Secrets never live here; they come from the environment (see `Secrets`). Loading validates the whole
+file and reports every problem with its place, e.g. ``sources[3].url: not an http(s) URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import time as dtime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> int:
+    """'90s', '15m', '4h', '1d' or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("not a duration")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration (use e.g. 90s, 15m, 4h, 1d)")
+        unit = match.group(2).lower() if match.group(2) else None
+        seconds = float(match.group(1)) * _UNIT_SECONDS[unit]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return int(seconds)
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrandConfig(_Section):
+    name: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    exclude: list[str] = []
+    handles: dict[str, list[str]] = {}
+    competitor: bool = False
+
+    @field_validator("query")
+    @classmethod
+    def _query_compiles(cls, value: str) -> str:
+        from monitors.query import QueryError, compile_query
+
+        try:
+            compile_query(value)
+        except QueryError as exc:
+            raise ValueError(f"bad query: {exc}") from None
+        return value
+
+
+class SourceConfig(_Section):
+    name: str = Field(min_length=1)
+    kind: str
+    url: str = ""
+    interval: Duration = 900
+    brands: list[str] = []
+    enabled: bool = True
+    params: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _kind_and_url(self) -> "SourceConfig":
+        from monitors.sources import SOURCE_KINDS
+
+        kind = SOURCE_KINDS.get(self.kind)
+        if kind is None:
+            raise ValueError(f"kind {self.kind!r} is not one of: {', '.join(sorted(SOURCE_KINDS))}")
+        kind.validate(self)
+        return self
+
+
+class SlackConfig(_Section):
+    support_channel: str = "#earful-support"
+    escalation_channel: str = "#earful-escalations"
+    digest_channel: str = "#earful-digest"
+    managers: list[str] = []
+    manager_group: str = ""
+    oncall_group: str = ""
+    flood_threshold: int = Field(default=5, ge=1)
+    messages_per_second: float = Field(default=1.0, gt=0)
+
+
+class ComplaintConfig(_Section):
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    sla: Duration = 4 * 3600
+    reopen_window: Duration = 7 * 86400
+
+
+class ScheduleConfig(_Section):
+    timezone: str = "UTC"
+    digest_time: dtime = dtime(9, 0)
+    outbox_interval: Duration = 5
+    sla_sweep_interval: Duration = 60
+    spike_check_interval: Duration = 300
+    retention_days: int = Field(default=365, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/London)") from None
+        return value
+
+
+class FetchConfig(_Section):
+    timeout: Duration = 20
+    max_bytes: int = Field(default=10_000_000, ge=1024)
+    per_host: int = Field(default=2, ge=1)
+    max_redirects: int = Field(default=5, ge=0)
+    contact: str = ""  # appears in the User-Agent so site owners can reach you
+    workers: int = Field(default=8, ge=1)
+
+
+class Config(_Section):
+    brands: list[BrandConfig] = []
+    sources: list[SourceConfig] = []
+    slack: SlackConfig = SlackConfig()
+    complaints: ComplaintConfig = ComplaintConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    fetch: FetchConfig = FetchConfig()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "Config":
+        problems = []
+        for label, items in (("brands", self.brands), ("sources", self.sources)):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if item.name in seen:
+                    problems.append(f"{label}[{i}].name: {item.name!r} is used twice")
+                seen.add(item.name)
+        names = {b.name for b in self.brands}
+        for i, source in enumerate(self.sources):
+            for name in source.brands:
+                if name not in names:
+                    problems.append(f"sources[{i}].brands: no brand named {name!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def brand_names_for(self, source: SourceConfig) -> list[str]:
+        return list(source.brands) or [b.name for b in self.brands]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists each with its place."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+def _place(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith("function-"):  # pydantic's label for validators: not a place
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _message(error: dict[str, Any]) -> str:
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling; see the README's configuration table)"
+    return message
+
+
+def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            place = _place(error["loc"])
+            message = _message(error)
+            # a cross-reference check reports several places in one message
+            if place == "(top level)" and ": " in message:
+                problems.extend(part.strip() for part in message.split("; "))
+            else:
+                problems.append(f"{place}: {message}")
+        raise ConfigError(path, problems) from None
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found"]) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), ["not UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    config = parse_config(data, str(path))
+    return _resolve_local_paths(config, path.parent)
+
+
+def _resolve_local_paths(config: Config, base: Path) -> Config:
+    """file: URLs in a config are relative to the config file, so examples run from any directory."""
+    sources = []
+    for source in config.sources:
+        if source.url.startswith("file:") and not source.url.startswith("file:///"):
+            local = (base / source.url[len("file:"):]).resolve()
+            source = source.model_copy(update={"url": local.as_uri()})
+        sources.append(source)
+    return config.model_copy(update={"sources": sources})
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Everything secret comes from the environment, never from the config file."""
+
+    slack_bot_token: str | None
+    slack_app_token: str | None
+    slack_signing_secret: str | None
+    slack_api_url: str | None
+    database_url: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Secrets":
+        from storage.db import DEFAULT_URL
+
+        env = os.environ if env is None else env
+        return cls(
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_api_url=env.get("SLACK_API_URL") or None,
+            database_url=env.get("DATABASE_URL") or DEFAULT_URL,
+        )
+
+    def problems(self) -> list[str]:
+        """Placeholder or malformed secrets, said plainly."""
+        out = []
+        for name, value, prefix in (
+            ("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-"),
+            ("SLACK_APP_TOKEN", self.slack_app_token, "xapp-"),
+        ):
+            if value and not value.startswith(prefix):
+                out.append(f"{name}: expected a token starting with {prefix}")
+            if value and value.strip(prefix).lower() in {"", "changeme", "your-token", "xxx"}:
+                out.append(f"{name}: is a placeholder; paste the real token")
+        return out

@@ -1,0 +1,1 @@
+"""Persistence: tables, engine setup, and the database functions (each takes a keyword-only `session`)."""

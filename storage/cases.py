@@ -1,0 +1,198 @@
+"""Case state changes. Each is atomic (a guarded UPDATE), writes an audit event, and enqueues the Slack work
+(card update + one thread line) in the same transaction, so a crash can lose or duplicate nothing.
+
+Who may do what is decided by the caller (monitors.triage); these functions only guard the state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.models import Brand, Case, Event, Mention
+from storage.outbox import enqueue
+
+OPEN_STATES = ("open", "claimed", "snoozed")
+
+
+class CaseError(Exception):
+    """A state change that cannot happen; the message is meant for the person who asked."""
+
+
+class CaseNotFound(CaseError):
+    def __init__(self, case_id: int):
+        super().__init__(f"there is no case #{case_id}")
+        self.case_id = case_id
+
+
+class WrongState(CaseError):
+    def __init__(self, case: Case, wanted: str):
+        holder = f" by <@{case.claimed_by}>" if case.status == "claimed" and case.claimed_by else ""
+        super().__init__(f"case #{case.id} is {case.status}{holder}; cannot {wanted} it")
+        self.case = case
+
+
+@dataclass(frozen=True)
+class Change:
+    case: Case
+    event: Event
+
+
+def get_case(*, session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
+
+
+def open_case(
+    *, session: Session, mention: Mention, brand_id: int, now: datetime, sla_due_at: datetime | None,
+    priority: float = 0.0,
+) -> Case | None:
+    """Open a case for a complaint, once per mention; returns None when the mention already has one."""
+    exists = session.exec(select(Case.id).where(Case.mention_id == mention.id)).first()
+    if exists is not None:
+        return None
+    case = Case(mention_id=mention.id, brand_id=brand_id, opened_at=now, sla_due_at=sla_due_at, priority=priority)
+    session.add(case)
+    session.flush()
+    session.add(Event(case_id=case.id, actor="earful", action="opened", at=now))
+    enqueue(session=session, kind="post_card", dedupe_key=f"card:{case.id}", payload={"case_id": case.id},
+            channel=None, now=now)
+    return case
+
+
+def _transition(
+    *, session: Session, case_id: int, from_states: tuple[str, ...], values: dict, actor: str, verb: str,
+    action: str, now: datetime, note: str | None = None,
+) -> Change:
+    """Compare-and-set: the UPDATE only applies when the case is still in one of `from_states`."""
+    result = session.execute(
+        sa.update(Case)
+        .where(Case.id == case_id, col(Case.status).in_(from_states))
+        .values(**values, version=Case.version + 1)
+    )
+    case = session.get(Case, case_id, populate_existing=True)
+    if case is None:
+        raise CaseNotFound(case_id)
+    if result.rowcount != 1:
+        raise WrongState(case, verb)
+    event = Event(case_id=case_id, actor=actor, action=action, note=note, at=now)
+    session.add(event)
+    session.flush()
+    _enqueue_card_refresh(session=session, case=case, event=event, now=now)
+    return Change(case=case, event=event)
+
+
+def _enqueue_card_refresh(*, session: Session, case: Case, event: Event, now: datetime) -> None:
+    enqueue(session=session, kind="update_card", dedupe_key=f"card-update:{case.id}:{case.version}",
+            payload={"case_id": case.id}, channel=None, now=now)
+    enqueue(session=session, kind="thread_note", dedupe_key=f"thread:{event.id}",
+            payload={"case_id": case.id, "event_id": event.id}, channel=None, now=now)
+
+
+def claim(*, session: Session, case_id: int, user: str, now: datetime) -> Change:
+    return _transition(session=session, case_id=case_id, from_states=("open", "snoozed"),
+                       values={"status": "claimed", "claimed_by": user, "claimed_at": now, "snoozed_until": None},
+                       actor=user, verb="claim", action="claimed", now=now)
+
+
+def unclaim(*, session: Session, case_id: int, user: str, now: datetime) -> Change:
+    return _transition(session=session, case_id=case_id, from_states=("claimed",),
+                       values={"status": "open", "claimed_by": None, "claimed_at": None},
+                       actor=user, verb="unclaim", action="unclaimed", now=now)
+
+
+def resolve(*, session: Session, case_id: int, user: str, now: datetime, note: str | None = None) -> Change:
+    return _transition(session=session, case_id=case_id, from_states=OPEN_STATES,
+                       values={"status": "resolved", "resolved_at": now, "note": note, "snoozed_until": None},
+                       actor=user, verb="resolve", action="resolved", now=now, note=note)
+
+
+def dismiss(*, session: Session, case_id: int, user: str, now: datetime, note: str | None = None) -> Change:
+    """Not a complaint: closes the case and keeps the verdict as feedback for the detector."""
+    return _transition(session=session, case_id=case_id, from_states=OPEN_STATES,
+                       values={"status": "dismissed", "resolved_at": now, "note": note, "snoozed_until": None},
+                       actor=user, verb="dismiss", action="dismissed", now=now, note=note)
+
+
+def snooze(*, session: Session, case_id: int, user: str, now: datetime, until: datetime) -> Change:
+    return _transition(session=session, case_id=case_id, from_states=OPEN_STATES,
+                       values={"status": "snoozed", "snoozed_until": until},
+                       actor=user, verb="snooze", action="snoozed", now=now, note=f"until {until.isoformat(timespec='minutes')}")
+
+
+def wake_snoozed(*, session: Session, now: datetime) -> list[Change]:
+    """Reopen every case whose snooze has run out (claimed ones go back to their claimer)."""
+    due = session.exec(
+        select(Case.id).where(Case.status == "snoozed", col(Case.snoozed_until) <= now)
+    ).all()
+    woken = []
+    for case_id in due:
+        case = session.get(Case, case_id)
+        back_to = "claimed" if case is not None and case.claimed_by else "open"
+        try:
+            woken.append(_transition(session=session, case_id=case_id, from_states=("snoozed",),
+                                     values={"status": back_to, "snoozed_until": None},
+                                     actor="earful", verb="wake", action="woke", now=now))
+        except WrongState:
+            continue  # someone acted on it in the meantime
+    return woken
+
+
+def record_card(*, session: Session, case_id: int, channel: str, ts: str) -> None:
+    """Remember where the card is, so every later change edits the same message (also after a restart)."""
+    session.execute(sa.update(Case).where(Case.id == case_id).values(slack_channel=channel, slack_ts=ts))
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case with what a card or a queue line needs, read in one query."""
+
+    case: Case
+    mention: Mention
+    brand: str
+
+
+def case_view(*, session: Session, case_id: int) -> CaseView:
+    row = session.exec(
+        select(Case, Mention, Brand.name)
+        .join(Mention, Mention.id == Case.mention_id)
+        .join(Brand, Brand.id == Case.brand_id)
+        .where(Case.id == case_id)
+    ).first()
+    if row is None:
+        raise CaseNotFound(case_id)
+    return CaseView(*row)
+
+
+def open_queue(
+    *, session: Session, brand: str | None = None, claimed_by: str | None = None, limit: int = 50
+) -> list[CaseView]:
+    """Open, claimed and snoozed cases, most urgent first: highest priority, then oldest SLA deadline."""
+    query = (
+        select(Case, Mention, Brand.name)
+        .join(Mention, Mention.id == Case.mention_id)
+        .join(Brand, Brand.id == Case.brand_id)
+        .where(col(Case.status).in_(OPEN_STATES))
+    )
+    if brand is not None:
+        query = query.where(sa.func.lower(Brand.name) == brand.lower())
+    if claimed_by is not None:
+        query = query.where(Case.claimed_by == claimed_by)
+    query = query.order_by(
+        col(Case.priority).desc(), sa.case((col(Case.sla_due_at).is_(None), 1), else_=0), col(Case.sla_due_at),
+        col(Case.id),
+    ).limit(limit)
+    return [CaseView(*row) for row in session.exec(query).all()]
+
+
+def case_events(*, session: Session, case_id: int) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.case_id == case_id).order_by(col(Event.id))).all())
+
+
+def get_event(*, session: Session, event_id: int) -> Event | None:
+    return session.get(Event, event_id)

@@ -1,0 +1,97 @@
+"""Engine and session setup. SQLite (WAL) is the embedded default; PostgreSQL comes through DATABASE_URL."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session
+
+DEFAULT_URL = "sqlite:///earful.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StorageError(Exception):
+    """A database that cannot be used, told in words a user can act on."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual `postgresql://` spelling and route it to psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> sa.Engine:
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(
+            f"DATABASE_URL {url!r} is not a database URL; use sqlite:///earful.db or "
+            "postgresql://user@host:5432/dbname"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = sa.create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # let SQLAlchemy's own BEGIN handling defer to ours so BEGIN IMMEDIATE can be used for writes
+        return engine
+    if backend == "postgresql":
+        return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise StorageError(f"database {backend!r} is not supported; use SQLite or PostgreSQL")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def check_connection(engine: sa.Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StorageError(f"cannot open the database at {engine.url.render_as_string()}: {reason}") from None
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the newest migration (creates it on a new database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    check_connection(engine)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def open_database(url: str = DEFAULT_URL) -> sa.Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: sa.Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,191 @@
+"""The tables. Every timestamp is stored as naive UTC and handed back as aware UTC (see UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC without a zone (SQLite has none) and always returns an aware UTC datetime."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def _when(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _json(default_factory=dict) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class Brand(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    query: str
+    exclude: list[str] = _json(list)
+    handles: dict[str, list[str]] = _json(dict)  # platform -> the brand's own accounts there
+    competitor: bool = False
+
+
+class Source(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    kind: str
+    url: str = ""
+    params: dict[str, Any] = _json(dict)
+    brands: list[str] = _json(list)  # brand names this source is matched against; empty = all
+    interval_seconds: int = 900
+    enabled: bool = True
+    # conditional GET and paging state
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    cursor: Optional[str] = None
+    # scheduling and leasing (several workers share one PostgreSQL)
+    next_poll_at: Optional[datetime] = _when(default=None, index=True)
+    lease_owner: Optional[str] = None
+    lease_until: Optional[datetime] = _when(default=None)
+    # health
+    consecutive_failures: int = 0
+    last_status: Optional[int] = None
+    last_error: Optional[str] = None
+    last_error_at: Optional[datetime] = _when(default=None)
+    last_success_at: Optional[datetime] = _when(default=None)
+    last_item_count: int = 0
+    disabled_reason: Optional[str] = None
+
+
+class Mention(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("source_id", "external_id", name="uq_mention_source_external"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    external_id: str
+    url: Optional[str] = None
+    canonical_url: Optional[str] = Field(default=None, index=True)
+    author: Optional[str] = None
+    author_reach: int = 0
+    title: Optional[str] = None
+    text: str = ""
+    language: Optional[str] = None
+    published_at: Optional[datetime] = _when(default=None, index=True)
+    fetched_at: datetime = _when()
+    updated_at: Optional[datetime] = _when(default=None)
+    thread_id: Optional[str] = None
+    parent_id: Optional[str] = None
+    sentiment: float = 0.0
+    sentiment_label: str = "neutral"
+    complaint_score: float = 0.0
+    is_complaint: bool = False
+    complaint_cues: list[str] = _json(list)
+    content_hash: str  # exact title+text: tells an edited re-publication from an unchanged one
+    story_key: str = Field(index=True)  # normalised text: the same story cross-posted shares it
+    # the first mention of the same story; cross-posts point at it and open no second case
+    story_id: Optional[int] = Field(default=None, index=True)
+
+
+class MentionBrand(SQLModel, table=True):
+    __tablename__ = "mention_brand"
+    __table_args__ = (
+        sa.UniqueConstraint("mention_id", "brand_id", name="uq_mention_brand"),
+        sa.Index("ix_mention_brand_brand_published", "brand_id", "published_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    brand_id: int = Field(foreign_key="brand.id")
+    # copied from the mention so per-brand time-range queries use one index
+    published_at: datetime = _when()
+    negative: bool = False
+
+
+class Case(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", unique=True)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    status: str = Field(default="open", index=True)  # open, claimed, resolved, dismissed, snoozed
+    priority: float = 0.0
+    claimed_by: Optional[str] = None
+    opened_at: datetime = _when()
+    claimed_at: Optional[datetime] = _when(default=None)
+    first_response_at: Optional[datetime] = _when(default=None)
+    resolved_at: Optional[datetime] = _when(default=None)
+    sla_due_at: Optional[datetime] = _when(default=None, index=True)
+    escalated_at: Optional[datetime] = _when(default=None)
+    snoozed_until: Optional[datetime] = _when(default=None)
+    note: Optional[str] = None
+    slack_channel: Optional[str] = None
+    slack_ts: Optional[str] = None
+    version: int = 1
+
+
+class Event(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    actor: str
+    action: str
+    note: Optional[str] = None
+    at: datetime = _when()
+
+
+class Outbox(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str
+    dedupe_key: str = Field(unique=True)
+    channel: Optional[str] = Field(default=None, index=True)
+    payload: dict[str, Any] = _json(dict)
+    status: str = Field(default="pending", index=True)  # pending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = _when(index=True)
+    created_at: datetime = _when()
+    sent_at: Optional[datetime] = _when(default=None)
+    result_channel: Optional[str] = None
+    result_ts: Optional[str] = None
+    last_error: Optional[str] = None
+
+
+class SpikeAlert(SQLModel, table=True):
+    __tablename__ = "spike_alert"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    window_start: datetime = _when()
+    window_end: datetime = _when()
+    observed: float
+    expected: float
+    score: float
+    status: str = "open"  # open, acknowledged, resolved, muted
+    slack_channel: Optional[str] = None
+    slack_ts: Optional[str] = None
+    created_at: datetime = _when()
+    updated_at: Optional[datetime] = _when(default=None)
+
+
+class JobRun(SQLModel, table=True):
+    __tablename__ = "job_run"
+    __table_args__ = (sa.UniqueConstraint("job", "period", name="uq_job_run"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job: str
+    period: str
+    owner: str
+    started_at: datetime = _when()
+    finished_at: Optional[datetime] = _when(default=None)

@@ -1,0 +1,82 @@
+"""The outbox: every Slack write is a row here first, written in the same transaction as the change it reports.
+
+A dispatcher takes due rows with a lease (so several workers never send one row twice), sends them, and records
+the result. Dedupe keys make enqueueing idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.models import Outbox
+from storage.upsert import insert_ignore
+
+
+def enqueue(
+    *, session: Session, kind: str, dedupe_key: str, payload: dict[str, Any], channel: str | None,
+    now: datetime, not_before: datetime | None = None,
+) -> bool:
+    """Add a row unless one with the same dedupe key exists; True when added."""
+    row = {
+        "kind": kind, "dedupe_key": dedupe_key, "payload": payload, "channel": channel, "status": "pending",
+        "attempts": 0, "next_attempt_at": not_before or now, "created_at": now,
+    }
+    return insert_ignore(session, Outbox, [row], keys=["dedupe_key"]) == 1
+
+
+def take_due(*, session: Session, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)) -> list[Outbox]:
+    """Lease due rows, oldest first. A leased row is invisible to other workers until the lease runs out,
+    so a worker that dies mid-send has its rows retried by another."""
+    query = (
+        select(Outbox)
+        .where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.next_attempt_at = now + lease
+        row.attempts += 1
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def mark_sent(
+    *, session: Session, outbox_id: int, now: datetime, channel: str | None = None, ts: str | None = None
+) -> None:
+    session.execute(
+        sa.update(Outbox).where(Outbox.id == outbox_id)
+        .values(status="sent", sent_at=now, result_channel=channel, result_ts=ts, last_error=None)
+    )
+
+
+def mark_retry(*, session: Session, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
+    session.execute(
+        sa.update(Outbox).where(Outbox.id == outbox_id)
+        .values(status="pending", last_error=error[:500], next_attempt_at=next_attempt_at)
+    )
+
+
+def mark_failed(*, session: Session, outbox_id: int, error: str) -> None:
+    """Give up on a row (a permanent error); it stays in the table for `earful doctor` and the digest."""
+    session.execute(
+        sa.update(Outbox).where(Outbox.id == outbox_id).values(status="failed", last_error=error[:500])
+    )
+
+
+def sent_result(*, session: Session, dedupe_key: str) -> Outbox | None:
+    """The sent row for a key, e.g. to learn the ts of a card before threading under it."""
+    return session.exec(
+        select(Outbox).where(Outbox.dedupe_key == dedupe_key, Outbox.status == "sent")
+    ).first()
+
+
+def pending_count(*, session: Session) -> int:
+    return session.exec(select(sa.func.count()).select_from(Outbox).where(Outbox.status == "pending")).one()
