@@ -98,7 +98,7 @@ class SlackConfig(_Section):
 class ComplaintConfig(_Section):
     threshold: float = Field(default=0.5, ge=0, le=1)
     sla: Duration = 4 * 3600
-    reopen_window: Duration = 7 * 86400
+    max_age: Duration = 7 * 86400  # older complaints are stored but open no case (a first poll finds old posts)
 
 
 class ScheduleConfig(_Section):

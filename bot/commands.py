@@ -1,0 +1,71 @@
+"""The triage commands, parsed (pure): shared by `/earful` in Slack and the console backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from monitors.config import parse_duration
+
+HELP = """Commands:
+  queue [brand]        open cases, most urgent first
+  mine                 the cases you have claimed
+  claim ID             take a case
+  unclaim ID           put a case back in the queue
+  resolve ID [note]    close a case (claimer or manager)
+  dismiss ID [note]    not a complaint (managers); kept as feedback for the detector
+  snooze ID 4h         hide a case for a while (1h, 4h, 1d, ...); it reopens itself
+  stats                counts of open, claimed and overdue cases
+  help                 this text"""
+
+NEEDS_ID = {"claim", "unclaim", "resolve", "dismiss", "snooze"}
+NO_ARGS = {"mine", "stats", "help"}
+MAX_SNOOZE = timedelta(days=30)
+
+
+class CommandError(ValueError):
+    """Bad input; the message says what to type instead."""
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    case_id: int | None = None
+    note: str | None = None
+    snooze: timedelta | None = None
+    brand: str | None = None
+
+
+def parse_command(line: str) -> Command:
+    words = line.strip().split()
+    if not words:
+        return Command("help")
+    verb, rest = words[0].lower(), words[1:]
+    if verb in NO_ARGS:
+        return Command(verb)
+    if verb == "queue":
+        return Command("queue", brand=" ".join(rest) or None)
+    if verb not in NEEDS_ID:
+        raise CommandError(f"unknown command {words[0]!r}; try `help`")
+    if not rest:
+        raise CommandError(f"`{verb}` needs a case number, e.g. `{verb} 12`")
+    case_id = _case_id(rest[0])
+    if verb == "snooze":
+        if len(rest) < 2:
+            raise CommandError("`snooze` needs a duration, e.g. `snooze 12 4h`")
+        try:
+            length = timedelta(seconds=parse_duration(rest[1]))
+        except ValueError:
+            raise CommandError(f"{rest[1]!r} is not a duration; use e.g. 30m, 4h or 1d") from None
+        if length > MAX_SNOOZE:
+            raise CommandError("snooze for 30 days at most")
+        return Command("snooze", case_id=case_id, snooze=length)
+    note = " ".join(rest[1:]).strip() or None
+    return Command(verb, case_id=case_id, note=note)
+
+
+def _case_id(word: str) -> int:
+    digits = word.lstrip("#")
+    if not digits.isdigit() or int(digits) <= 0:
+        raise CommandError(f"{word!r} is not a case number (cards show it as #12)")
+    return int(digits)
