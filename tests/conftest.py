@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.feed_server",
+    "tests.fixtures.slack_emulator",
 ]
