@@ -1,0 +1,54 @@
+"""What every command needs: the config, the database, clear errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+
+from monitors.config import Config, ConfigError, Secrets, load_config
+from storage.db import StorageError, open_database
+
+DEFAULT_CONFIG = "earful.toml"
+err = Console(stderr=True, highlight=False)
+
+ConfigOption = typer.Option(
+    None, "--config", "-c", help="The TOML configuration file [default: $EARFUL_CONFIG or ./earful.toml].",
+    show_default=False,
+)
+
+
+def config_path(path: Path | None) -> Path:
+    return path or Path(os.environ.get("EARFUL_CONFIG") or DEFAULT_CONFIG)
+
+
+def fail(message: str, code: int = 2) -> "typer.Exit":
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_or_exit(path: Path | None) -> Config:
+    path = config_path(path)
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[bold red]{path}[/] has {len(exc.problems)} problem(s):", soft_wrap=True)
+        for problem in exc.problems:
+            err.print(f"  {problem}", soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
+
+
+def database_or_exit(secrets: Secrets) -> sa.Engine:
+    try:
+        return open_database(secrets.database_url)
+    except StorageError as exc:
+        raise fail(str(exc)) from None
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,57 @@
+"""`earful poll --once`: poll every enabled source once, store, print a per-source summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli import app
+from bot.cli._common import ConfigOption, fail, load_or_exit, setup_logging
+from monitors.config import Secrets
+from storage.db import StorageError
+
+
+@app.command()
+def poll(
+    once: bool = typer.Option(False, "--once", help="Poll every enabled source once and exit."),
+    config: Optional[Path] = ConfigOption,
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Poll sources and store what they found. Exits 0 when the cycle ran, even if some sources failed."""
+    from bot.runtime import Runtime
+
+    setup_logging(verbose)
+    if not once:
+        raise fail("use `earful poll --once` for one cycle, or `earful run` to keep polling on schedule")
+    loaded = load_or_exit(config)
+    try:
+        runtime = Runtime.build(loaded, Secrets.from_env())
+    except StorageError as exc:
+        raise fail(str(exc)) from None
+    out = Console()
+    try:
+        with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("", total=None)
+
+            def advance(outcome, done, total):
+                progress.update(task, completed=done, total=total, description=outcome.name)
+
+            outcomes = runtime.poller.poll_due(runtime.clock(), all_enabled=True, on_progress=advance)
+    finally:
+        runtime.close()
+    table = Table(title=f"{len(outcomes)} source(s) polled", title_justify="left")
+    for column in ("source", "kind", "fetched", "new", "complaints", "errors"):
+        table.add_column(column, justify="right" if column in ("fetched", "new", "complaints") else "left")
+    for o in sorted(outcomes, key=lambda o: o.name):
+        note = o.error or ("; ".join(o.warnings) if o.warnings else ("not modified" if o.not_modified else ""))
+        table.add_row(o.name, o.kind, str(o.fetched), str(o.new), str(o.complaints),
+                      f"[red]{o.error}[/]" if o.error else note)
+    totals = [sum(getattr(o, k) for o in outcomes) for k in ("fetched", "new", "complaints")]
+    table.add_row("total", "", *map(str, totals), f"{sum(1 for o in outcomes if o.error)} failed", end_section=True)
+    out.print(table)

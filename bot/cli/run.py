@@ -1,0 +1,61 @@
+"""`earful run`: everything in one process — scheduler, monitors, and the Slack or console bot."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from bot.cli import app
+from bot.cli._common import ConfigOption, err, fail, load_or_exit, setup_logging
+from monitors.config import Secrets
+from storage.db import StorageError
+
+
+@app.command()
+def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Run Earful: poll on schedule and post cards to Slack (or to this terminal without Slack tokens)."""
+    from bot.runtime import Runtime
+
+    setup_logging(verbose)
+    loaded = load_or_exit(config)
+    secrets = Secrets.from_env()
+    for problem in secrets.problems():
+        raise fail(f"environment: {problem}")
+    try:
+        runtime = Runtime.build(loaded, secrets)
+    except StorageError as exc:
+        raise fail(str(exc)) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if secrets.slack_bot_token:
+            from bot.slack.runner import run_slack  # the Slack side; see bot/slack/
+
+            run_slack(runtime, stop)
+        else:
+            _run_console(runtime, stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        err.print("stopping…")
+        runtime.close()
+
+
+def _run_console(runtime, stop: threading.Event) -> None:
+    from bot.console import ConsoleShell
+
+    err.print(f"Earful: console mode (no SLACK_BOT_TOKEN), database {runtime.secrets.database_url}, "
+              f"{len(runtime.config.sources)} source(s).", markup=False)
+    runtime.attach_console()
+    runtime.start_scheduler()
+    shell = ConsoleShell(runtime.engine, clock=runtime.clock)
+    if sys.stdin is not None and not sys.stdin.closed:
+        reader = threading.Thread(target=shell.serve, args=(sys.stdin, stop), daemon=True, name="console")
+        reader.start()
+    while not stop.wait(0.5):
+        pass

@@ -1,0 +1,82 @@
+"""The console backend: without Slack tokens, cards print to the terminal and commands are typed on stdin.
+
+It is a Deliverer like the Slack one, so the outbox, the cards and the commands are the same code as in Slack.
+"""
+
+from __future__ import annotations
+
+import getpass
+import itertools
+import sys
+import threading
+from datetime import datetime
+from typing import Callable, TextIO
+
+import sqlalchemy as sa
+
+from bot.actions import execute
+from bot.cards import Message
+from bot.commands import CommandError, parse_command
+from monitors.triage import Actor
+
+CONSOLE_CHANNEL = "console"
+
+
+class ConsoleDeliverer:
+    def __init__(self, out: TextIO | None = None):
+        self.out = out or sys.stdout
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _print(self, text: str) -> None:
+        with self._lock:
+            print(text, file=self.out, flush=True)
+
+    def post(self, *, channel: str, message: Message, thread_ts: str | None = None) -> tuple[str, str]:
+        if thread_ts:
+            self._print("   └ " + message.text.replace("\n", "\n     "))
+        else:
+            rule = "─" * 72
+            self._print(f"{rule}\n{message.text}\n{rule}")
+        return CONSOLE_CHANNEL, f"{next(self._ts)}.000000"
+
+    def update(self, *, channel: str, ts: str, message: Message) -> None:
+        first_lines = "\n".join(message.text.splitlines()[:2])
+        self._print(f"   ↻ {first_lines}")
+
+
+class ConsoleShell:
+    """Reads commands (`claim 12`, `resolve 12 refunded`, `queue`) and answers them."""
+
+    def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime], out: TextIO | None = None,
+                 user: str | None = None):
+        self.engine = engine
+        self.clock = clock
+        self.out = out or sys.stdout
+        # the person at the terminal runs this instance, so they have a manager's rights
+        self.actor = Actor(user=user or _local_user(), is_manager=True)
+
+    def handle(self, line: str) -> str:
+        try:
+            command = parse_command(line)
+        except CommandError as exc:
+            return str(exc)
+        return execute(self.engine, command, actor=self.actor, now=self.clock())
+
+    def serve(self, lines: TextIO, stop: threading.Event) -> None:
+        print("Type a command (`help` lists them); Ctrl-C stops Earful.", file=self.out, flush=True)
+        for line in lines:
+            if stop.is_set():
+                break
+            if line.strip().lower() in ("quit", "exit"):
+                stop.set()
+                break
+            if line.strip():
+                print(self.handle(line), file=self.out, flush=True)
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "console"

@@ -1,0 +1,90 @@
+"""Wiring: from a config and the environment to a database, a poller, a dispatcher and a scheduler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.clock import utcnow
+from bot.console import ConsoleDeliverer
+from bot.outbox import Deliverer, Dispatcher
+from monitors.config import Config, Secrets
+from monitors.fetch import Fetcher, FetchSettings
+from monitors.ingest import Pipeline
+from monitors.poller import Poller
+from monitors.sync import apply_config
+from storage.cases import wake_snoozed
+from storage.db import open_database, session_scope
+
+log = logging.getLogger(__name__)
+
+POLL_TICK_SECONDS = 15  # how often to look for due sources; each source keeps its own interval
+
+
+@dataclass
+class Runtime:
+    config: Config
+    secrets: Secrets
+    engine: sa.Engine
+    poller: Poller
+    fetcher: Fetcher
+    clock: Callable[[], datetime] = utcnow
+    dispatcher: Dispatcher | None = None
+    scheduler: BackgroundScheduler | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, config: Config, secrets: Secrets, *, clock: Callable[[], datetime] = utcnow) -> "Runtime":
+        engine = open_database(secrets.database_url)
+        brand_ids = apply_config(engine, config, now=clock())
+        fetcher = Fetcher(FetchSettings.from_config(config.fetch))
+        poller = Poller(engine, Pipeline(config, brand_ids), fetcher, workers=config.fetch.workers)
+        return cls(config=config, secrets=secrets, engine=engine, poller=poller, fetcher=fetcher, clock=clock)
+
+    def attach(self, deliverer: Deliverer) -> Dispatcher:
+        self.dispatcher = Dispatcher(self.engine, deliverer, self.config.slack)
+        return self.dispatcher
+
+    def attach_console(self) -> Dispatcher:
+        return self.attach(ConsoleDeliverer())
+
+    # jobs: each reads the clock once and hands `now` down --------------------------------------------------
+
+    def poll_job(self) -> None:
+        outcomes = self.poller.poll_due(self.clock())
+        for outcome in outcomes:
+            if outcome.error:
+                log.warning("source %s: %s", outcome.name, outcome.error)
+        if outcomes and self.dispatcher:
+            self.outbox_job()  # new cards go out now rather than at the next outbox tick
+
+    def outbox_job(self) -> None:
+        if self.dispatcher is not None:
+            while self.dispatcher.run_once(self.clock()):
+                pass
+
+    def sweep_job(self) -> None:
+        with session_scope(self.engine) as session:
+            wake_snoozed(session=session, now=self.clock())
+
+    def start_scheduler(self) -> BackgroundScheduler:
+        schedule = self.config.schedule
+        scheduler = BackgroundScheduler(timezone=schedule.timezone, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+        scheduler.add_job(self.poll_job, "interval", seconds=POLL_TICK_SECONDS, id="poll",
+                          next_run_time=self.clock())
+        scheduler.add_job(self.outbox_job, "interval", seconds=schedule.outbox_interval, id="outbox")
+        scheduler.add_job(self.sweep_job, "interval", seconds=schedule.sla_sweep_interval, id="sweep")
+        scheduler.start()
+        self.scheduler = scheduler
+        return scheduler
+
+    def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.fetcher.close()
+        self.engine.dispose()
