@@ -201,6 +201,10 @@ def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
             if place == "(top level)" and ": " in message:
                 problems.extend(part.strip() for part in message.split("; "))
             else:
+                # a model-level check names its field first ("url: ..."): fold it into the place
+                field_first = re.match(r"^([a-z_]+): (.*)$", message, re.DOTALL)
+                if field_first and error["type"] == "value_error":
+                    place, message = f"{place}.{field_first.group(1)}", field_first.group(2)
                 problems.append(f"{place}: {message}")
         raise ConfigError(path, problems) from None
 
@@ -266,6 +270,6 @@ class Secrets:
         ):
             if value and not value.startswith(prefix):
                 out.append(f"{name}: expected a token starting with {prefix}")
-            if value and value.strip(prefix).lower() in {"", "changeme", "your-token", "xxx"}:
+            if value and value.removeprefix(prefix).lower() in {"", "changeme", "your-token", "xxx"}:
                 out.append(f"{name}: is a placeholder; paste the real token")
         return out

@@ -113,12 +113,13 @@ def _insert_mentions(session: Session, source_id: int, items: list[NewMention], 
         row = {name: getattr(item, name) for name in _COLUMNS}
         row.update(source_id=source_id, fetched_at=now)
         rows.append(row)
+    table = Mention.__table__
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
     statement = (
-        insert(Mention)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
-        .returning(Mention.id, Mention.external_id)
+        .returning(table.c.id, table.c.external_id, sort_by_parameter_order=True)
     )
     return {external_id: mention_id for mention_id, external_id in session.execute(statement, rows).all()}
 
@@ -140,12 +141,10 @@ def _link_stories(session: Session, inserted: list[tuple[int, NewMention]]) -> N
             .group_by(Mention.story_key)
         ).all()
     )
-    updates = [{"mid": mention_id, "sid": first.get(item.story_key, mention_id)} for mention_id, item in inserted]
-    session.execute(
-        sa.update(Mention).where(Mention.id == sa.bindparam("mid")).values(story_id=sa.bindparam("sid")),
-        updates,
-        execution_options={"synchronize_session": False},
-    )
+    # ORM bulk UPDATE by primary key: one executemany for the whole batch
+    session.execute(sa.update(Mention), [
+        {"id": mention_id, "story_id": first.get(item.story_key, mention_id)} for mention_id, item in inserted
+    ])
 
 
 def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: datetime) -> tuple[list[Case], int]:

@@ -14,5 +14,7 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]], *, k
         return 0
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(model).on_conflict_do_nothing(index_elements=keys)
-    return session.execute(statement, rows).rowcount or 0
+    table = model.__table__
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=keys).returning(*table.primary_key)
+    # counted from RETURNING: executemany rowcounts are not reliable across drivers
+    return len(session.execute(statement, rows).all())
