@@ -1,0 +1,5 @@
+"""`python -m bot` is `earful`."""
+
+from bot.cli import main
+
+main()

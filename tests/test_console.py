@@ -1,0 +1,114 @@
+"""The offline product: cards print through the outbox, commands typed at the console change cases."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from bot.console import ConsoleDeliverer, ConsoleShell
+from bot.outbox import DeliveryError, Dispatcher
+from monitors.config import parse_config
+from monitors.fetch import Fetcher, FetchSettings
+from monitors.ingest import Pipeline
+from monitors.poller import Poller
+from monitors.sync import apply_config
+from storage.db import session_scope
+from storage.models import Case, Outbox
+
+NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
+FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+    "<item><guid>1</guid><link>https://x.example/1</link><pubDate>Fri, 06 Nov 2026 11:00:00 GMT</pubDate>"
+    "<description>Acme charged me twice and support never answered. &lt;!channel&gt; refund please!"
+    "</description></item></channel></rss>"
+)
+
+
+@pytest.fixture
+def world(engine, feed_server):
+    feed_server.route("/f.xml", FEED, content_type="application/rss+xml")
+    config = parse_config({"brands": [{"name": "Acme", "query": "acme"}],
+                           "sources": [{"name": "f", "kind": "feed", "url": feed_server.url("/f.xml")}]})
+    brand_ids = apply_config(engine, config, now=NOW)
+    with Fetcher(FetchSettings(timeout=2)) as fetcher:
+        Poller(engine, Pipeline(config, brand_ids), fetcher, rng=random.Random(0)).poll_due(NOW)
+    out = io.StringIO()
+    dispatcher = Dispatcher(engine, ConsoleDeliverer(out), config.slack)
+    shell = ConsoleShell(engine, clock=lambda: NOW + timedelta(minutes=5), out=out, user="sam")
+    return dispatcher, shell, out
+
+
+def sent(engine) -> list[tuple[str, str]]:
+    with session_scope(engine) as session:
+        return [(r.kind, r.status) for r in session.exec(select(Outbox).order_by(Outbox.id)).all()]
+
+
+def test_card_prints_once_and_commands_update_it(engine, world):
+    dispatcher, shell, out = world
+    assert dispatcher.run_once(NOW) == 1
+    assert dispatcher.run_once(NOW) == 0  # nothing is posted twice
+    card = out.getvalue()
+    assert "#1 · Acme" in card and "Open: nobody has it yet" in card
+    assert "&lt;!channel&gt;" in card  # outside text is escaped before it reaches mrkdwn
+
+    assert shell.handle("claim 1") == "You have case #1."
+    assert shell.handle("claim 1") == "Case #1 is claimed by <@sam>; cannot claim it."
+    assert shell.handle("resolve 1 refunded the double charge") == "Case #1 resolved."
+    dispatcher.run_once(NOW + timedelta(minutes=6))
+    text = out.getvalue()
+    assert "Claimed by <@sam>" in text and "Resolved" in text
+    assert "<@sam> claimed case #1" in text and "<@sam> resolved case #1: refunded the double charge" in text
+    assert all(status == "sent" for _, status in sent(engine))
+    with session_scope(engine) as session:
+        case = session.exec(select(Case)).one()
+    assert (case.status, case.claimed_by, case.note) == ("resolved", "sam", "refunded the double charge")
+
+
+@pytest.mark.parametrize("line, answer", [
+    ("claim", "`claim` needs a case number, e.g. `claim 12`"),
+    ("claim x", "'x' is not a case number (cards show it as #12)"),
+    ("claim 99", "There is no case #99."),
+    ("snooze 1", "`snooze` needs a duration, e.g. `snooze 12 4h`"),
+    ("snooze 1 soon", "'soon' is not a duration; use e.g. 30m, 4h or 1d"),
+    ("frobnicate 1", "unknown command 'frobnicate'; try `help`"),
+])
+def test_bad_commands_get_a_clear_answer(world, line, answer):
+    _, shell, _ = world
+    assert shell.handle(line) == answer
+
+
+def test_queue_and_stats(world):
+    _, shell, _ = world
+    queue = shell.handle("queue")
+    assert queue.startswith("#1 [Acme] open, due in") and "charged me twice" in queue
+    assert shell.handle("mine") == "You have no claimed cases."
+    shell.handle("snooze 1 4h")
+    assert shell.handle("stats") == "Cases: 0 open, 0 claimed, 1 snoozed, 0 resolved, 0 dismissed; 0 past their SLA."
+    assert "Commands:" in shell.handle("help")
+
+
+def test_thread_notes_wait_for_their_card(engine, world):
+    dispatcher, shell, out = world
+    real_post = dispatcher.deliverer.post
+    calls = []
+
+    def post_failing_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise DeliveryError("connection reset")
+        return real_post(**kwargs)
+
+    dispatcher.deliverer.post = post_failing_once
+    shell.handle("claim 1")
+    later = NOW + timedelta(minutes=5)
+    dispatcher.run_once(later)  # the card fails; the update and the thread note have no card yet
+    states = dict(sent(engine))
+    assert states == {"post_card": "pending", "update_card": "sent", "thread_note": "pending"}
+    dispatcher.run_once(later + timedelta(minutes=1))
+    assert all(status == "sent" for _, status in sent(engine))
+    assert out.getvalue().count("─" * 72) == 2  # one card (top and bottom rule), never a second
+    assert "Claimed by <@sam>" in out.getvalue() and "<@sam> claimed case #1" in out.getvalue()

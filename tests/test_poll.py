@@ -1,0 +1,156 @@
+"""From feeds served over real HTTP to stored, scored mentions and opened cases, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from monitors.config import parse_config
+from monitors.fetch import Fetcher, FetchSettings
+from monitors.ingest import Pipeline
+from monitors.poller import Poller
+from monitors.sync import apply_config
+from storage.db import session_scope
+from storage.models import Case, Mention, MentionBrand, Outbox, Source
+
+NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
+
+COMPLAINT = "Acme has been failing to sync for three days, still no response from support. I want a refund."
+PRAISE = "The new Acme dashboard is fast and clear, great work!"
+COMPETITOR = "Globex deleted my folder and support never answered."
+
+
+def rss(*items: tuple[str, str], published: str = "Fri, 06 Nov 2026 10:00:00 GMT") -> bytes:
+    body = "".join(
+        f"<item><guid>{guid}</guid><link>https://blog.example/{guid}?utm_source=x</link>"
+        f"<pubDate>{published}</pubDate><description>{text}</description></item>"
+        for guid, text in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
+
+
+def make_poller(engine, feed_server, sources: list[dict]) -> Poller:
+    config = parse_config({
+        "brands": [{"name": "Acme", "query": "acme"}, {"name": "Globex", "query": "globex", "competitor": True}],
+        "sources": sources,
+    })
+    brand_ids = apply_config(engine, config, now=NOW)
+    fetcher = Fetcher(FetchSettings(timeout=2))
+    return Poller(engine, Pipeline(config, brand_ids), fetcher, workers=4, rng=random.Random(1))
+
+
+def table(engine, model):
+    with session_scope(engine) as session:
+        return list(session.exec(select(model).order_by(model.id)).all())
+
+
+def test_poll_stores_scored_mentions_and_opens_cases(engine, feed_server):
+    feed_server.route("/a.xml", rss(("1", COMPLAINT), ("2", PRAISE), ("3", COMPETITOR), ("4", "unrelated")),
+                      content_type="application/rss+xml", etag='"v1"')
+    poller = make_poller(engine, feed_server, [{"name": "a", "kind": "feed", "url": feed_server.url("/a.xml")}])
+    [outcome] = poller.poll_due(NOW)
+    assert (outcome.fetched, outcome.new, outcome.complaints, outcome.error) == (4, 3, 1, None)
+    mentions = {m.external_id: m for m in table(engine, Mention)}
+    assert set(mentions) == {"1", "2", "3"}  # "unrelated" matches no brand
+    assert mentions["1"].is_complaint and mentions["1"].sentiment_label == "negative"
+    assert mentions["1"].canonical_url == "https://blog.example/1"
+    assert mentions["2"].sentiment_label == "positive" and not mentions["2"].is_complaint
+    [case] = table(engine, Case)
+    assert case.mention_id == mentions["1"].id  # the competitor's complaint opens no case
+    assert case.sla_due_at == datetime(2026, 11, 6, 14, 0, tzinfo=timezone.utc)  # published 10:00 + 4h
+    assert [r.kind for r in table(engine, Outbox)] == ["post_card"]
+    assert len(table(engine, MentionBrand)) == 3
+
+    # the next poll is conditional and costs nothing
+    [again] = poller.poll_due(NOW + timedelta(hours=1))
+    assert again.not_modified and again.new == 0
+    assert feed_server.last("/a.xml").headers.get("if-none-match") == '"v1"'
+    assert len(table(engine, Mention)) == 3
+    poller.fetcher.close()
+
+
+def test_a_failing_source_does_not_stop_the_others(engine, feed_server):
+    feed_server.route("/ok.xml", rss(("1", COMPLAINT)), content_type="application/rss+xml")
+    feed_server.route("/down.xml", b"oops", status=500)
+    feed_server.route("/html", b"<!doctype html><html><body>hello</body></html>", content_type="text/html")
+    poller = make_poller(engine, feed_server, [
+        {"name": "ok", "kind": "feed", "url": feed_server.url("/ok.xml")},
+        {"name": "down", "kind": "feed", "url": feed_server.url("/down.xml"), "interval": "10m"},
+        {"name": "html", "kind": "feed", "url": feed_server.url("/html")},
+    ])
+    outcomes = {o.name: o for o in poller.poll_due(NOW)}
+    assert outcomes["ok"].new == 1 and outcomes["ok"].error is None
+    assert "500" in outcomes["down"].error
+    assert "HTML" in outcomes["html"].error
+    sources = {s.name: s for s in table(engine, Source)}
+    down = sources["down"]
+    assert down.consecutive_failures == 1 and down.last_status == 500 and "500" in down.last_error
+    assert NOW < down.next_poll_at <= NOW + timedelta(hours=6)  # backed off, not dropped
+    assert sources["ok"].last_success_at == NOW and sources["ok"].consecutive_failures == 0
+
+
+def test_retry_after_is_honoured(engine, feed_server):
+    feed_server.route("/busy.xml", b"", status=429, headers={"Retry-After": "7200"})
+    poller = make_poller(engine, feed_server, [{"name": "busy", "kind": "feed", "url": feed_server.url("/busy.xml"),
+                                                "interval": "1m"}])
+    poller.poll_due(NOW)
+    [busy] = table(engine, Source)
+    assert busy.next_poll_at >= NOW + timedelta(seconds=7200)
+
+
+def test_gone_feeds_are_disabled_with_a_reason(engine, feed_server):
+    feed_server.route("/gone.xml", b"", status=410)
+    poller = make_poller(engine, feed_server, [{"name": "gone", "kind": "feed", "url": feed_server.url("/gone.xml")}])
+    for attempt in range(3):
+        poller.poll_due(NOW + timedelta(days=attempt), all_enabled=True)
+    [gone] = table(engine, Source)
+    assert gone.consecutive_failures == 3 and "410" in gone.disabled_reason
+    assert poller.poll_due(NOW + timedelta(days=9), all_enabled=True) == []
+    assert feed_server.hits("/gone.xml") == 3
+
+
+def test_a_crash_while_storing_loses_nothing(engine, feed_server, monkeypatch):
+    """The conditional-GET state is saved with the mentions: a batch that fails to store is fetched again."""
+    feed_server.route("/a.xml", rss(("1", COMPLAINT)), content_type="application/rss+xml", etag='"v1"')
+    poller = make_poller(engine, feed_server, [{"name": "a", "kind": "feed", "url": feed_server.url("/a.xml")}])
+    import monitors.poller as poller_module
+
+    def broken_store(**_):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(poller_module, "store_batch", broken_store)
+    [failed] = poller.poll_due(NOW)
+    assert "could not store" in failed.error
+    [source] = table(engine, Source)
+    assert source.etag is None and table(engine, Mention) == []
+    monkeypatch.undo()
+    [retried] = poller.poll_due(NOW + timedelta(minutes=20), all_enabled=True)
+    assert retried.new == 1 and not retried.not_modified
+    assert len(table(engine, Case)) == 1
+
+
+def test_old_complaints_open_no_case(engine, feed_server):
+    feed_server.route("/old.xml", rss(("1", COMPLAINT), published="Mon, 01 Jun 2026 10:00:00 GMT"),
+                      content_type="application/rss+xml")
+    poller = make_poller(engine, feed_server, [{"name": "old", "kind": "feed", "url": feed_server.url("/old.xml")}])
+    [outcome] = poller.poll_due(NOW)
+    assert outcome.new == 1 and outcome.complaints == 0
+    assert table(engine, Case) == []
+
+
+@pytest.mark.parametrize("count", [30])
+def test_many_sources_poll_in_parallel_with_a_per_host_limit(sqlite_engine, feed_server, count):
+    for n in range(count):
+        feed_server.route(f"/f{n}.xml", rss((f"{n}", f"Acme item {n}")), content_type="application/rss+xml",
+                          delay=0.05)
+    poller = make_poller(sqlite_engine, feed_server, [
+        {"name": f"f{n}", "kind": "feed", "url": feed_server.url(f"/f{n}.xml")} for n in range(count)])
+    seen = []
+    outcomes = poller.poll_due(NOW, on_progress=lambda outcome, done, total: seen.append((done, total)))
+    assert len(outcomes) == count and all(o.new == 1 for o in outcomes)
+    assert seen[-1] == (count, count)
+    assert feed_server.peak_active <= 2  # fetch.per_host default
