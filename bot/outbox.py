@@ -1,36 +1,60 @@
 """The outbox dispatcher: sends due outbox rows through a Deliverer (Slack or the console).
 
-Cards are rendered at send time from the current state, so a card never shows something stale, and an update
-that is due before its card was even posted has nothing left to do.
+What it guarantees:
+- Nothing lost: a row stays pending until the send is recorded; a worker that dies mid-send leaves a lease that
+  runs out, and another run picks the row up.
+- Nothing twice: a card whose case already has a ts is not posted again, and a post retried after an uncertain
+  failure first asks the deliverer whether the first try reached Slack (the dedupe key rides along as metadata).
+- Polite: about `messages_per_second` per channel, `Retry-After` honoured (the whole dispatcher pauses), and on
+  5xx or network errors it backs off as a whole, so an outage costs a handful of calls, not one per row.
+- Calm: when more than `flood_threshold` new cards for a brand are due within a minute, one summary message lists
+  them instead; the cases stay in the queue and their thread lines go under the summary.
+- Current: cards are rendered at send time, so several pending updates for one card become one chat.update with
+  the newest state, and an update due before its card was even posted has nothing left to do.
+- Ordered: a thread line waits for the card and for the lines before it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Callable, Protocol
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
-from bot.cards import Message, render_card, render_event
+from bot.cards import Message, render_card, render_event, render_flood_summary
 from monitors.config import SlackConfig
-from storage.cases import CaseNotFound, case_view, get_event, record_card
+from storage.cases import CaseNotFound, case_view, cases_by_id, earlier_events, get_event, record_card
 from storage.db import session_scope
-from storage.models import Outbox
-from storage.outbox import mark_failed, mark_retry, mark_sent, take_due
+from storage.models import Outbox, Source
+from storage.outbox import (mark_failed, mark_retry, mark_sent, release, rows_by_keys, sent_result, sent_since,
+                            take_due, take_due_of_kind)
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 50
+GIVE_UP_AFTER = timedelta(days=1)  # transient trouble for longer than this is not transient
+BLOCKED_RETRY = timedelta(minutes=5)  # a missing channel or a revoked token waits for a person to fix it
+FLOOD_WINDOW = timedelta(minutes=1)
+MAX_PAUSE = 300.0
 
 
 class DeliveryError(Exception):
-    """A send that failed; `retry_after` (seconds) when the other side said when to come back."""
+    """A send that failed.
 
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+    `retry_after`: the other side said when to come back (429). `permanent`: retrying cannot help (the message
+    is malformed, the card was deleted). `blocked`: a person must fix something (invite the bot, new token)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False,
+                 blocked: bool = False, everything: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.blocked = blocked
+        self.everything = everything  # the failure is not about this channel: stop sending anything for now
 
 
 class Deliverer(Protocol):
@@ -39,85 +63,301 @@ class Deliverer(Protocol):
 
     def update(self, *, channel: str, ts: str, message: Message) -> None: ...
 
+    # Optional: `find_posted(channel=, key=, thread_ts=None) -> (channel id, ts) | None`, asked before a retried
+    # post, tells whether an earlier try already reached the other side.
+
 
 class NotYet(Exception):
-    """The row depends on something not sent yet (a thread note before its card)."""
+    """The row depends on something not sent yet (a thread line before its card or an earlier line)."""
+
+    def __init__(self, message: str, *, until: datetime | None = None):
+        super().__init__(message)
+        self.until = until
+
+
+class _OutOfTime(Exception):
+    """This run's time budget cannot cover the wait the channel's rate asks for."""
 
 
 def retry_delay(attempts: int) -> float:
-    return min(5 * 2 ** (attempts - 1), 900)
+    return min(5 * 2 ** max(attempts - 1, 0), 900)
+
+
+class Pacer:
+    """About `rate` sends per second per channel, measured on a monotonic clock."""
+
+    def __init__(self, rate: float, monotonic: Callable[[], float]):
+        self.interval = 1.0 / rate
+        self.monotonic = monotonic
+        self._last: dict[str, float] = {}
+        self._aliases: dict[str, str] = {}
+
+    def alias(self, name: str, channel_id: str) -> None:
+        """A card posted to '#support' answers with the channel's id; both name one channel."""
+        if name != channel_id:
+            self._aliases[name] = channel_id
+
+    def wait(self, channel: str) -> float:
+        last = self._last.get(self._aliases.get(channel, channel))
+        return 0.0 if last is None else max(0.0, last + self.interval - self.monotonic())
+
+    def sent(self, channel: str) -> None:
+        self._last[self._aliases.get(channel, channel)] = self.monotonic()
+
+
+@dataclass
+class _Run:
+    now: datetime
+    deadline: float  # monotonic
+    halted: bool = False
+    settled: int = 0
 
 
 class Dispatcher:
-    def __init__(self, engine: sa.Engine, deliverer: Deliverer, slack: SlackConfig):
+    def __init__(self, engine: sa.Engine, deliverer: Deliverer, slack: SlackConfig, *,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                 budget: float = 10.0):
         self.engine = engine
         self.deliverer = deliverer
         self.slack = slack
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.budget = budget  # seconds one run may spend waiting on channel rates
+        self.pacer = Pacer(slack.messages_per_second, monotonic)
+        self.paused_until: datetime | None = None
+        self.failures = 0  # consecutive transient failures: the pause grows with them
+        self._lock = threading.Lock()
+
+    # -- the run --------------------------------------------------------------------------------------------
 
     def run_once(self, now: datetime, *, limit: int = 50) -> int:
         """Send what is due; returns how many rows were settled (sent or given up)."""
+        if self.paused_until is not None and now < self.paused_until:
+            return 0
+        if not self._lock.acquire(blocking=False):
+            return 0  # another thread is sending; it will see these rows
+        try:
+            return self._run(now, limit)
+        finally:
+            self._lock.release()
+
+    def _run(self, now: datetime, limit: int) -> int:
         with session_scope(self.engine) as session:
             rows = take_due(session=session, now=now, limit=limit)
-        settled = 0
-        for row in rows:
-            settled += self._send(row, now)
-        return settled
+            if any(row.kind == "post_card" for row in rows):
+                rows += take_due_of_kind(session=session, kind="post_card", now=now)  # see the whole burst
+            steps = self._plan(session, rows, now)
+        run = _Run(now=now, deadline=self.monotonic() + self.budget)
+        for i, (handler, group) in enumerate(steps):
+            if run.halted:
+                self._release([row for _, rest in steps[i:] for row in rest], now)
+                break
+            self._step(run, handler, group)
+        return run.settled
 
-    def _send(self, row: Outbox, now: datetime) -> int:
-        handler = getattr(self, f"_send_{row.kind}", None)
+    def _plan(self, session: Session, rows: list[Outbox], now: datetime) -> list[tuple[Callable, list[Outbox]]]:
+        """Cards first (a flood folded per brand), then one update per card, then thread lines in order."""
+        cards = [r for r in rows if r.kind == "post_card"]
+        updates = [r for r in rows if r.kind == "update_card"]
+        others = sorted((r for r in rows if r.kind not in ("post_card", "update_card")), key=lambda r: r.id)
+        steps: list[tuple[Callable, list[Outbox]]] = []
+        by_case = cases_by_id(session=session, case_ids=[r.payload["case_id"] for r in cards])
+        by_brand: dict[int | None, list[Outbox]] = {}
+        for row in sorted(cards, key=lambda r: r.id):
+            case = by_case.get(row.payload["case_id"])
+            by_brand.setdefault(case.brand_id if case else None, []).append(row)
+        for brand_id, group in by_brand.items():
+            verdict = self._flood_verdict(session, brand_id, group, now) if brand_id is not None else "cards"
+            if verdict == "summary":
+                steps.append((self._send_flood_summary, group))
+            elif verdict == "hold":
+                steps.append((self._hold, group))
+            else:
+                steps.extend((self._send_post_card, [row]) for row in group)
+        per_case: dict[int, list[Outbox]] = {}
+        for row in updates:
+            per_case.setdefault(row.payload["case_id"], []).append(row)
+        steps.extend((self._send_update_card, group) for group in per_case.values())
+        for row in others:
+            handler = getattr(self, f"_send_{row.kind}", None) or self._unknown_kind
+            steps.append((handler, [row]))
+        return steps
+
+    def _step(self, run: _Run, handler: Callable, rows: list[Outbox]) -> None:
+        """One send for `rows`, settled together: all sent, all retried, or all given up."""
         try:
-            if handler is None:
-                raise DeliveryError(f"unknown outbox kind {row.kind!r}", permanent=True)
             with session_scope(self.engine) as session:
-                channel, ts = handler(session, row, now)
-                mark_sent(session=session, outbox_id=row.id, now=now, channel=channel, ts=ts)
-            return 1
+                channel, ts = handler(session, rows, run)
+                for row in rows:
+                    mark_sent(session=session, outbox_id=row.id, now=run.now, channel=channel, ts=ts)
+            self.failures = 0
+            run.settled += len(rows)
+        except _OutOfTime:
+            self._release(rows, run.now)
+            run.halted = True
         except NotYet as exc:
-            self._retry(row, str(exc), now + timedelta(seconds=5))
+            self._retry(rows, str(exc), exc.until or run.now + timedelta(seconds=5))
         except CaseNotFound as exc:
-            self._give_up(row, str(exc))
-            return 1
+            self._give_up(rows, str(exc))
+            run.settled += len(rows)
         except DeliveryError as exc:
-            if exc.permanent or row.attempts >= MAX_ATTEMPTS:
-                self._give_up(row, str(exc))
-                return 1
-            delay = max(exc.retry_after or 0.0, retry_delay(row.attempts))
-            self._retry(row, str(exc), now + timedelta(seconds=delay))
-        return 0
+            run.settled += self._failed(run, rows, exc)
 
-    def _retry(self, row: Outbox, error: str, when: datetime) -> None:
+    def _failed(self, run: _Run, rows: list[Outbox], exc: DeliveryError) -> int:
+        now = run.now
+        if exc.permanent:
+            self._give_up(rows, str(exc))
+            return len(rows)
+        stale = [row for row in rows if now - row.created_at > GIVE_UP_AFTER]
+        if stale:
+            self._give_up(stale, f"still failing after {GIVE_UP_AFTER}: {exc}")
+            rows = [row for row in rows if row not in stale]
+        if exc.retry_after is not None:  # 429: nobody sends until Slack says so
+            self.paused_until = now + timedelta(seconds=exc.retry_after)
+            run.halted = True
+            self._retry(rows, str(exc), self.paused_until)
+        elif exc.blocked:
+            log.error("Slack refused a send until someone fixes it: %s (`earful doctor` says how)", exc)
+            if exc.everything:
+                self.paused_until = now + BLOCKED_RETRY
+                run.halted = True
+            self._retry(rows, str(exc), now + BLOCKED_RETRY)
+        else:  # 5xx, timeouts, refused connections: Slack or the network is in trouble, back off as a whole
+            self.failures += 1
+            pause = min(5.0 * 2 ** (self.failures - 1), MAX_PAUSE)
+            self.paused_until = now + timedelta(seconds=pause)
+            run.halted = True
+            for row in rows:
+                self._retry([row], str(exc), now + timedelta(seconds=max(pause, retry_delay(row.attempts))))
+        return len(stale)
+
+    # -- bookkeeping ------------------------------------------------------------------------------------------
+
+    def _retry(self, rows: list[Outbox], error: str, when: datetime) -> None:
         with session_scope(self.engine) as session:
-            mark_retry(session=session, outbox_id=row.id, error=error, next_attempt_at=when)
+            for row in rows:
+                mark_retry(session=session, outbox_id=row.id, error=error, next_attempt_at=when)
 
-    def _give_up(self, row: Outbox, error: str) -> None:
-        log.error("giving up on outbox row %s (%s): %s", row.id, row.dedupe_key, error)
+    def _release(self, rows: list[Outbox], at: datetime) -> None:
+        if rows:
+            with session_scope(self.engine) as session:
+                for row in rows:
+                    release(session=session, outbox_id=row.id, at=at)
+
+    def _give_up(self, rows: list[Outbox], error: str) -> None:
         with session_scope(self.engine) as session:
-            mark_failed(session=session, outbox_id=row.id, error=error)
+            for row in rows:
+                log.error("giving up on outbox row %s (%s): %s", row.id, row.dedupe_key, error)
+                mark_failed(session=session, outbox_id=row.id, error=error)
 
-    # one method per outbox kind -------------------------------------------------------------------------
+    # -- sending ----------------------------------------------------------------------------------------------
 
-    def _send_post_card(self, session, row: Outbox, now: datetime) -> tuple[str | None, str | None]:
-        view = case_view(session=session, case_id=row.payload["case_id"])
+    def _pace(self, run: _Run, channel: str) -> None:
+        wait = self.pacer.wait(channel)
+        if wait > 0:
+            if self.monotonic() + wait > run.deadline:
+                raise _OutOfTime()
+            self.sleep(wait)
+
+    def post(self, run: _Run, rows: list[Outbox], *, channel: str, message: Message,
+             thread_ts: str | None = None) -> tuple[str, str]:
+        """Post once: a row tried before (its lease ran out, or the answer was lost) first looks for its message."""
+        key = rows[0].dedupe_key
+        finder = getattr(self.deliverer, "find_posted", None)
+        if finder is not None and any(row.attempts > 1 for row in rows):
+            found = finder(channel=channel, key=key, thread_ts=thread_ts)
+            if found is not None:
+                log.info("outbox row %s had already reached Slack; not posting it again", key)
+                return found
+        self._pace(run, channel)
+        try:
+            channel_id, ts = self.deliverer.post(channel=channel, message=replace(message, key=key),
+                                                 thread_ts=thread_ts)
+        finally:
+            self.pacer.sent(channel)
+        self.pacer.alias(channel, channel_id)
+        return channel_id, ts
+
+    def update(self, run: _Run, *, channel: str, ts: str, message: Message) -> None:
+        self._pace(run, channel)
+        try:
+            self.deliverer.update(channel=channel, ts=ts, message=message)
+        finally:
+            self.pacer.sent(channel)
+
+    def _hold(self, session: Session, rows: list[Outbox], run: _Run):
+        raise NotYet("this brand had its share of messages this minute", until=run.now + FLOOD_WINDOW / 2)
+
+    def _unknown_kind(self, session: Session, rows: list[Outbox], run: _Run):
+        raise DeliveryError(f"unknown outbox kind {rows[0].kind!r}", permanent=True)
+
+    def _send_post_card(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
+        view = case_view(session=session, case_id=rows[0].payload["case_id"])
         if view.case.slack_ts:  # posted before a crash kept us from marking the row: never post twice
             return view.case.slack_channel, view.case.slack_ts
-        channel, ts = self.deliverer.post(channel=self.slack.support_channel, message=render_card(view, now=now))
+        source = session.get(Source, view.mention.source_id)
+        message = render_card(view, now=run.now, source_name=source.name if source else "")
+        channel, ts = self.post(run, rows, channel=self.slack.support_channel, message=message)
         record_card(session=session, case_id=view.case.id, channel=channel, ts=ts)
         return channel, ts
 
-    def _send_update_card(self, session, row: Outbox, now: datetime) -> tuple[str | None, str | None]:
-        view = case_view(session=session, case_id=row.payload["case_id"])
+    def _send_flood_summary(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
+        views = [case_view(session=session, case_id=row.payload["case_id"]) for row in rows]
+        message = render_flood_summary(views[0].brand, views, now=run.now)
+        log.warning("%d new cards for %s at once: posting one summary", len(rows), views[0].brand)
+        return self.post(run, rows, channel=self.slack.support_channel, message=message)
+
+    def _send_update_card(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
+        view = case_view(session=session, case_id=rows[0].payload["case_id"])
         if not view.case.slack_ts:
-            return None, None  # the card is not posted yet; when it is, it shows the newest state
-        self.deliverer.update(channel=view.case.slack_channel, ts=view.case.slack_ts,
-                              message=render_card(view, now=now))
+            return None, None  # not posted yet (it will show the newest state) or folded into a summary
+        source = session.get(Source, view.mention.source_id)
+        self.update(run, channel=view.case.slack_channel, ts=view.case.slack_ts,
+                    message=render_card(view, now=run.now, source_name=source.name if source else ""))
         return view.case.slack_channel, view.case.slack_ts
 
-    def _send_thread_note(self, session, row: Outbox, now: datetime) -> tuple[str | None, str | None]:
-        view = case_view(session=session, case_id=row.payload["case_id"])
+    def _send_thread_note(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
+        row = rows[0]
+        case_id = row.payload["case_id"]
         event = get_event(session=session, event_id=row.payload["event_id"])
         if event is None:
             raise DeliveryError("the event is gone", permanent=True)
-        if not view.case.slack_ts:
-            raise NotYet("waiting for the card to be posted")
-        return self.deliverer.post(channel=view.case.slack_channel, thread_ts=view.case.slack_ts,
-                                   message=render_event(event, case_id=view.case.id))
+        channel, ts = self._card_place(session, case_id)
+        earlier = [f"thread:{event_id}" for event_id in
+                   earlier_events(session=session, case_id=case_id, before_event_id=event.id)]
+        waiting = [r for r in rows_by_keys(session=session, dedupe_keys=earlier) if r.status == "pending"]
+        if waiting:
+            raise NotYet("an earlier thread line is still waiting",
+                         until=max(min(r.next_attempt_at for r in waiting), run.now) + timedelta(seconds=1))
+        return self.post(run, rows, channel=channel, thread_ts=ts, message=render_event(event, case_id=case_id))
+
+    def _card_place(self, session: Session, case_id: int) -> tuple[str, str]:
+        """Where a case's thread lines go: under its card, or under the flood summary that listed it."""
+        view = case_view(session=session, case_id=case_id)
+        if view.case.slack_ts and view.case.slack_channel:
+            return view.case.slack_channel, view.case.slack_ts
+        card = rows_by_keys(session=session, dedupe_keys=[f"card:{case_id}"])
+        if card and card[0].status == "failed":
+            raise DeliveryError("the card was never posted", permanent=True)
+        summary = sent_result(session=session, dedupe_key=f"card:{case_id}")
+        if summary is not None and summary.result_ts and summary.result_channel:
+            return summary.result_channel, summary.result_ts
+        raise NotYet("waiting for the card to be posted")
+
+    # -- flood control ----------------------------------------------------------------------------------------
+
+    def _flood_verdict(self, session: Session, brand_id: int, waiting: list[Outbox], now: datetime) -> str:
+        """'cards' (post each), 'summary' (one message lists them) or 'hold' (this minute's share is used up).
+
+        Counts what the brand already got within the minute: each card and each summary is one message."""
+        threshold = self.slack.flood_threshold
+        if len(waiting) > threshold:
+            return "summary"
+        recent = sent_since(session=session, kind="post_card", since=now - FLOOD_WINDOW)
+        cases = cases_by_id(session=session, case_ids=[r.payload["case_id"] for r in recent])
+        messages = {r.result_ts for r in recent
+                    if r.result_ts and (case := cases.get(r.payload["case_id"])) is not None
+                    and case.brand_id == brand_id}
+        if len(messages) >= threshold:
+            return "hold"
+        return "summary" if len(messages) + len(waiting) > threshold else "cards"

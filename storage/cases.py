@@ -196,3 +196,29 @@ def case_events(*, session: Session, case_id: int) -> list[Event]:
 
 def get_event(*, session: Session, event_id: int) -> Event | None:
     return session.get(Event, event_id)
+
+
+def cases_by_id(*, session: Session, case_ids: list[int]) -> dict[int, Case]:
+    if not case_ids:
+        return {}
+    return {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()}
+
+
+def overdue_cases(*, session: Session, now: datetime, limit: int = 50) -> list[CaseView]:
+    """Open or claimed cases past their SLA, longest overdue first."""
+    rows = session.exec(
+        select(Case, Mention, Brand.name)
+        .join(Mention, Mention.id == Case.mention_id)
+        .join(Brand, Brand.id == Case.brand_id)
+        .where(col(Case.status).in_(("open", "claimed")), col(Case.sla_due_at) < now)
+        .order_by(col(Case.sla_due_at), col(Case.id))
+        .limit(limit)
+    ).all()
+    return [CaseView(*row) for row in rows]
+
+
+def earlier_events(*, session: Session, case_id: int, before_event_id: int) -> list[int]:
+    """Ids of a case's events older than one event: its thread lines must go out first."""
+    return list(session.exec(
+        select(Event.id).where(Event.case_id == case_id, Event.id < before_event_id).order_by(col(Event.id))
+    ).all())

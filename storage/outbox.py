@@ -80,3 +80,51 @@ def sent_result(*, session: Session, dedupe_key: str) -> Outbox | None:
 
 def pending_count(*, session: Session) -> int:
     return session.exec(select(sa.func.count()).select_from(Outbox).where(Outbox.status == "pending")).one()
+
+
+# -- used by the Slack dispatcher (bot/outbox.py) ---------------------------------------------------------------
+
+
+def take_due_of_kind(
+    *, session: Session, kind: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2),
+) -> list[Outbox]:
+    """Lease every due row of one kind, e.g. all cards waiting, so a burst is seen whole."""
+    query = (
+        select(Outbox)
+        .where(Outbox.status == "pending", Outbox.kind == kind, col(Outbox.next_attempt_at) <= now)
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.next_attempt_at = now + lease
+        row.attempts += 1
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def release(*, session: Session, outbox_id: int, at: datetime) -> None:
+    """Hand back a leased row unsent and uncounted (e.g. the channel's rate budget ran out); due again at `at`."""
+    session.execute(
+        sa.update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "pending")
+        .values(next_attempt_at=at, attempts=sa.case((Outbox.attempts > 0, Outbox.attempts - 1), else_=0))
+    )
+
+
+def sent_since(*, session: Session, kind: str, since: datetime) -> list[Outbox]:
+    return list(session.exec(
+        select(Outbox).where(Outbox.kind == kind, Outbox.status == "sent", col(Outbox.sent_at) >= since)
+    ).all())
+
+
+def rows_by_keys(*, session: Session, dedupe_keys: list[str]) -> list[Outbox]:
+    if not dedupe_keys:
+        return []
+    return list(session.exec(select(Outbox).where(col(Outbox.dedupe_key).in_(dedupe_keys))).all())
+
+
+def failed_count(*, session: Session) -> int:
+    return session.exec(select(sa.func.count()).select_from(Outbox).where(Outbox.status == "failed")).one()

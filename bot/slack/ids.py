@@ -1,0 +1,60 @@
+"""Every id Earful puts in Block Kit, in one place, and the small JSON value a card's buttons carry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    CLAIM = "earful.claim"
+    UNCLAIM = "earful.unclaim"
+    RESOLVE = "earful.resolve"
+    DISMISS = "earful.dismiss"
+    SNOOZE = "earful.snooze"
+    OPEN_POST = "earful.open_post"  # a link button still sends an action, which must be acknowledged
+    NOTE = "earful.note"
+
+
+class BlockId(StrEnum):
+    CARD_HEAD = "card.head"
+    CARD_BODY = "card.body"
+    CARD_FACTS = "card.facts"
+    CARD_ACTIONS = "card.actions"
+    RESOLVE_NOTE = "resolve.note"
+
+
+class CallbackId(StrEnum):
+    RESOLVE = "earful.resolve_modal"
+
+
+# the Snooze menu: label and seconds
+SNOOZE_CHOICES = (("1 hour", 3600), ("4 hours", 4 * 3600), ("1 day", 86400))
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """What a button or a modal carries: the case, and for a snooze choice how long."""
+
+    case_id: int
+    seconds: int | None = None
+
+    def encode(self) -> str:
+        data: dict[str, int] = {"case": self.case_id}
+        if self.seconds is not None:
+            data["for"] = self.seconds
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: str | None) -> "CaseRef":
+        """Raises ValueError for anything that is not a value Earful wrote."""
+        try:
+            data = json.loads(raw or "")
+            case_id = data["case"]
+            seconds = data.get("for")
+        except (json.JSONDecodeError, TypeError, KeyError, AttributeError):
+            raise ValueError(f"not a case reference: {raw!r}") from None
+        if not isinstance(case_id, int) or case_id <= 0 or not (seconds is None or (isinstance(seconds, int) and seconds > 0)):
+            raise ValueError(f"not a case reference: {raw!r}")
+        return cls(case_id, seconds)
