@@ -27,7 +27,8 @@ PRIOR = -1.5  # most mentions are not complaints: with no cue at all the score i
 # from a person ("I hate mondays") less so, and with no person in it ("refs ruined the game") it is commentary.
 NEGATIVE_WEIGHT = {"grounded": 2.2, "personal": 1.2, "impersonal": 0.6}
 POSITIVE_WEIGHT = 1.4
-# Praise, politeness and jokes next to a stated failure are often sarcasm or courtesy, so they count for less.
+# Praise, politeness, jokes and promotions next to a stated failure are often sarcasm, courtesy or the very thing
+# that failed ("the 10% code didn't work"), so they count for less.
 MIXED_FACTOR = 0.4
 
 RATING_WEIGHTS = {1: 2.6, 2: 1.6, 3: 0.3, 4: -1.4, 5: -2.4}
@@ -65,10 +66,13 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
     grounded = any(name in _GROUNDING for name in family)
     personal = scan.handles > 0 or "voice" in family or "context" in family
     mixed = MIXED_FACTOR if evidence > 0 else 1.0
+    # sarcasm says the kind words are not meant, and VADER reads them at face value
+    sincere = 0.0 if "sarcasm" in family else mixed
 
     z = PRIOR + evidence + family.get("context", 0.0)
-    z -= (family.get("praise", 0.0) + family.get("joke", 0.0)) * mixed
-    z -= family.get("resolved", 0.0) + family.get("promo", 0.0) + family.get("brand reply", 0.0)
+    z -= family.get("praise", 0.0) * sincere
+    z -= (family.get("joke", 0.0) + family.get("promo", 0.0)) * mixed
+    z -= family.get("resolved", 0.0) + family.get("brand reply", 0.0)
     # A question with nothing wrong in it asks for information; news with no person in it is commentary.
     ignored = set()
     if evidence > 0:
@@ -83,7 +87,7 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
     if compound <= -0.05:
         z += -compound * NEGATIVE_WEIGHT["grounded" if grounded else "personal" if personal else "impersonal"]
     elif compound >= 0.05:
-        z -= POSITIVE_WEIGHT * compound * mixed
+        z -= POSITIVE_WEIGHT * compound * sincere
 
     cues = [_label(hit, lowered) for hit in scan.hits if hit.cue.family not in ignored and hit.cue.family != "voice"]
     if evidence > 0 or compound <= -0.05:
@@ -91,7 +95,7 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
         z += heat
         if named:
             cues.append(named)
-    if rating in RATING_WEIGHTS:
+    if isinstance(rating, int) and rating in RATING_WEIGHTS:
         z += RATING_WEIGHTS[rating]
         cues.append(f"{'low' if rating <= 2 else 'middling' if rating == 3 else 'high'} rating: {rating} star"
                     + ("" if rating == 1 else "s"))

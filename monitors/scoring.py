@@ -70,7 +70,8 @@ def score_lines(lines: Iterable[str], out: TextIO, scorer: Scorer | None = None)
         if not line.strip():
             continue
         item = json.loads(line)
-        result = scorer.score(str(item.get("text") or ""), rating=item.get("rating"))
+        rating = item.get("rating")
+        result = scorer.score(str(item.get("text") or ""), rating=rating if isinstance(rating, int) else None)
         out.write(json.dumps({
             "id": item.get("id"),
             "sentiment": result.sentiment,

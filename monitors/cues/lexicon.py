@@ -88,13 +88,13 @@ CUES: tuple[Cue, ...] = (
     Cue("resolved", 2.2, r"(?:no|not a|not any|without any|without a|never had a|never had any|never had) "
                          r"(?:problem|problems|issue|issues|worries|trouble|complaints?)"),
     Cue("resolved", 2.2, r"(?:(?:it's|it is|is|all|now|everything's|everything is) (?:all )?(?:good|sorted|fixed|resolved"
-                         r"|working) now|(?:works|working|fixed|sorted|resolved|solved) now|all sorted|all good now"
+                         r"|working) now|(?:works|working|fixed|sorted|resolved|solved) (?:right )?now|(?:seems|appears) to be working|working again|all sorted|all good now"
                          r"|(?:problem|issue|it|that|this|everything) (?:is |has been |was |got )?(?:now )?"
                          r"(?:sorted|fixed|resolved|solved)(?: now)?(?:,? thank| !|!|\.|$)|(?:that|it|this) worked"
                          r"|never ?mind|nvm|ignore (?:that|my last)|(?:found|got) it(?: now| sorted| working| fixed|,? thank)"
                          r"|(?:got|received|arrived) (?:it )?(?:now|today|this morning)?,? thanks?)"),
 
-    Cue("failure", 2.0, r"(?:not|no longer) (?:even |really |properly |always )?(?:connecting|loading|charging|responding|syncing"
+    Cue("failure", 2.0, r"(?:not|no longer) (?:even |really |properly |always |being )?(?:allowed|connecting|loading|charging|responding|syncing"
                         r"|powering on|powering up|booting|working properly|working correctly"
                         r"|updating|opening|printing|sending|starting|turning on|going through|showing up|functioning"
                         r"|allowing|letting|accepting|honou?ring|processing|recogni[sz]ing)"),
@@ -116,12 +116,15 @@ CUES: tuple[Cue, ...] = (
     Cue("waiting", 2.2, r"(?:on hold|holding) (?:for )?(?:over |more than |almost |nearly )?"
                         rf"{NUM}|(?:hours?|mins?|minutes?) on (?:hold|the phone)|(?:hung|hang|hanging) up on (?:me|us)"
                         r"|(?:put|kept|left) (?:me|us) on hold|on hold again"),
+    Cue("waiting", 1.6, r"on hold"),
     Cue("waiting", 1.8, r"(?:no|zero|without a|without any|not a single|not one|never got a|never had a) "
                         r"(?:response|reply|replies|answer|answers|update|updates|communication|contact|callback"
                         r"|call back|acknowledge?ment|explanation|apology|help|support|resolution|word|email|call)"),
     Cue("waiting", 1.4, r"(?:nobody|no one|noone|no-one) (?:has|have|had|is|was|will|would|ever|bothered|cares"
                         r"|answers|answered|responds|responded|replies|replied|called|calls|returned|got|gets|seems"
                         r"|picks|picked|came|showed)"),
+    Cue("waiting", 2.0, r"(?:haven'?t|have not|hasn'?t|has not|didn'?t|did not|never|not|still not|yet to) (?:yet |even "
+                        r"|ever )?(?:received?|recieved?|heard back)"),
     Cue("waiting", 2.0, rf"(?:haven'?t|have not|hasn'?t|has not|didn'?t|did not|never|not) (?:yet |even |ever )?(?:heard"
                         r"|received|recieved|got|gotten|had) (?:back|anything|any|a|an|my|our|the|it|from|word"
                         r"|confirmation|email|call|reply|response|refund|update)"),
@@ -136,7 +139,7 @@ CUES: tuple[Cue, ...] = (
     Cue("waiting", 1.6, r"ignor(?:ed|ing)|left on read|radio silence|ghost(?:ed|ing)|(?:been|keep|kept|keeps|being|get|got) "
                         r"(?:passed|pushed|transferred|bounced|fobbed) (?:around|from|off)|(?:chasing|chased) (?:this|it|up"
                         r"|you|them|for)|(?:call|line|chat) (?:got |keeps |was )?(?:dropped|disconnected|cut off)"),
-    Cue("waiting", 0.7, rf"(?:for|over|after|nearly|almost|than|past|last) (?:\d+|an?|two|three|four|five|six|seven"
+    Cue("waiting", 0.7, rf"(?:for|over|after|nearly|almost|than|past|last|been|it'?s been) (?:\d+|an?|two|three|four|five|six|seven"
                         r"|eight|nine|ten|several|many|few) (?:\+ )?(?:more )?(?:hours?|hrs|days?|weeks?|wks|months?)"
                         r"|(?:days|weeks|months) (?:later|now)"),
 
@@ -177,8 +180,8 @@ CUES: tuple[Cue, ...] = (
                         r"|yesterday|before|until|earlier|this morning|a (?:week|day|month) ago)|used to work"),
     # "it broke" is a failure; "I broke my arm" and "I'm broke" are not
     Cue("failure", 1.4, r"(?<!i\s)(?<!we\s)(?<!he\s)(?<!she\s)(?<!you\s)(?<!they\s)(?<!i'm\s)(?<!so\s)(?<!am\s)(?<!be\s)broke"),
-    Cue("failure", 1.2, r"delays?|delayed|cancell?ed|(?:running|arrived|arrive|is|was|were|hours?|hrs|mins?|minutes?|days?|"
-                        r"always|again) late|late again|(?:is|are|was|went|goes|been|keeps going|going) down"
+    Cue("failure", 1.5, r"delays?|delayed|cancell?ed|(?:running|arrived|arrive|is|was|were|hours?|hrs|mins?|minutes?|days?|"
+                        r"always|again) late|\d+ ?(?:h|hr|hrs|hours?|m|mins?|minutes?|days?) (?:late|delay|delayed)|late again|(?:is|are|was|went|goes|been|keeps going|going) down"
                         r"|down again|missed (?:my|our|the) (?:connection|flight|train|bus)"),
     Cue("failure", 1.6, r"(?:no|zero|lost|losing|weak|poor|terrible|slow|intermittent|patchy|spotty|dropped) "
                         r"(?:\w+ )?(?:signal|service|internet|wifi|wi-fi|broadband|connection|reception|power|coverage|speeds?"
@@ -203,11 +206,14 @@ CUES: tuple[Cue, ...] = (
     Cue("failure", 1.2, r"(?:is|are|was|were|been|keeps? being|got|getting|get) (?:declined|rejected|blocked|suspended"
                         r"|banned|frozen|deleted|overcharged|ignored|delayed|lost|stranded|cut off|disconnected)"),
     Cue("failure", 1.0, r"ripped|torn|stained|scratched|dented|leaking|leaky|chipped|cracked|shattered|smashed|crushed"),
-    Cue("failure", 1.0, rf"{CANT}(?! (?:wait|stop|get enough|help|thank|imagine|live without|believe|even|tell|say|decide"
+    Cue("failure", 1.2, rf"{CANT}(?! (?:wait|stop|get enough|help|thank|imagine|live without|believe|even|tell|say|decide"
                         r"|remember|sleep|breathe|think|understand|complain|fault|agree|deny|argue|disagree|hate|resist|describe"
                         r"|express|explain how)\b)"),
     Cue("feeling", 0.0, r"disappointed (?:in|with) (?:myself|ourselves|yourself)"),  # self-reproach is no complaint
     Cue("failure", 1.4, r"(?:hasn'?t|has not|haven'?t|have not) (?:been |even |yet )?\w+ed"),
+    Cue("failure", 1.6, r"(?:fail|fails|failed|failing) to (?:work|load|open|connect|sync|arrive|deliver|show|charge"
+                        r"|update|install|start|respond|send|process|refund|honou?r|turn up|show up|ship)"),
+    Cue("failure", 1.2, r"no longer (?:can|able|works?|available|possible|valid|supported|get|receive)"),
     Cue("failure", 0.8, r"stuck|(?:don'?t|do not|doesn'?t|does not|can'?t|cannot) see (?:the|my|any|it|a|an|our)"),
     Cue("failure", 0.6, r"out of stock|sold out|unavailable"),
 
@@ -254,10 +260,13 @@ CUES: tuple[Cue, ...] = (
                         r"|disgraceful|disgrace|shocking|pathetic|useless|unacceptable|ridiculous|outrageous|shambles"
                         r"|shambolic|rubbish|garbage|crap|crappy|suck|sucks|sucked|sucky|lousy|unprofessional|incompetent|inept"
                         r"|joke|laughable|nightmare|fiasco|disaster"),
-    Cue("feeling", 1.2, r"unimpressed|stinks|stupid\w*|dumb|unreliable|boo|worse than|getting worse|even worse|frustrat\w*|annoy\w*|infuriat\w*|furious|livid|fuming|irritat\w*|fed up|sick (?:and tired )?of"
+    Cue("feeling", 1.2, r"unimpressed|stinks|stupid\w*|dumb|unreliable|boo|pissed|worse than|getting worse|even worse|frustrat\w*|annoy\w*|infuriat\w*|furious|livid|fuming|irritat\w*|fed up|sick (?:and tired )?of"
                         r"|tired of|had enough|unhappy|dissatisfied|unsatisfied|displeased|not impressed|not amused"),
-    Cue("feeling", 1.2, r"#(?:\w*fail\w*|not ?happy|unhappy|disappointed|\w*service\w*|never ?again|frustrated|annoyed"
+    Cue("feeling", 1.2, r"#(?:\w*fail\w*|\w*sucks|not ?happy|unhappy|disappointed|never ?again|frustrated|annoyed"
+                        r"|(?:bad|poor|terrible|awful|worst|crap|shit|zero)(?:customer)?(?:service|support|experience)"
                         r"|sort ?it ?out|rip ?off|scam\w*|boycott\w*|shame\w*)"),
+    # praise then "but": the complaint usually follows the courtesy
+    Cue("feeling", 0.6, r"(?:love|loved|like|liked|enjoy|enjoyed)(?: \w+){0,4},? but"),
     Cue("feeling", 1.0, r"(?:can'?t|cannot) believe|unbelievable|seriously\?+|really\?+|are you (?:kidding|serious"
                         r"|joking)|(?:have|got) to be kidding|is this a joke|come on|wtf|what the (?:hell|heck|fuck|f)"
                         r"|smh|ugh+|fml|#fail|epic fail|🙄|😒|😡|😤|🤬|👎|😠"),
@@ -289,7 +298,7 @@ CUES: tuple[Cue, ...] = (
                        r"|need (?:a )?(?:solution|fix|resolution)|(?:get|have) (?:it|this|them|that) (?:cleaned|fixed|sorted|replaced"
                        r"|repaired|looked at|resolved)|(?:speak|talk) to (?:a|your) (?:manager|supervisor)|escalat\w*|(?:file|filing|make|making"
                        r"|lodge|lodging|raise|raising) (?:a |an )?(?:formal )?complaint|complain\w*"),
-    Cue("demand", 0.8, r"please (?:help|fix|sort|respond|reply|get back|look into|call|advise|assist)|need (?:help"
+    Cue("demand", 0.8, r"do something|(?:please|pls|plz) (?:help|fix|sort|respond|reply|get back|look into|call|advise|assist)|need (?:help"
                        r"|assistance|this sorted|this fixed)|urgent(?:ly)?|asap"),
 
     # --- a problem, said plainly ---

@@ -1,0 +1,208 @@
+"""The complaint detector on invented sentences: each cue family, each counter-cue, the explanation, ratings, odd input.
+
+`assess` is pure: sentiment comes in as a number, so these tests need no sentiment library.
+"""
+
+import re
+
+from monitors.complaints import MAX_CHARS, assess
+from monitors.cues.lexicon import CUES, FAMILIES
+from monitors.cues.matcher import CueMatcher, prefixes, source
+
+
+def is_complaint(text: str, compound: float = 0.0, **kwargs) -> bool:
+    return assess(text, compound, **kwargs).score >= 0.5
+
+
+def families(text: str) -> set[str]:
+    """Families named in the explanation (by prefix, or by the bare matched words for complaint language)."""
+    cues = assess(text).cues
+    named = {name for name, f in FAMILIES.items() if f.prefix and any(c.startswith(f.prefix) for c in cues)}
+    return named | ({"complaint language"} if any(":" not in c for c in cues) else set())
+
+
+# --- complaint cue families ---
+
+def test_product_failure():
+    assert is_complaint("The app keeps crashing since yesterday's update")
+    assert is_complaint("My new kettle stopped working after a week")
+    assert is_complaint("Website won't let me log in, it just spins")
+
+
+def test_waiting_and_silence():
+    assert is_complaint("Still waiting for the parcel I ordered a fortnight ago")
+    assert is_complaint("Been on hold for 40 minutes and nobody has picked up")
+    assert is_complaint("Emailed support twice, no response whatsoever")
+
+
+def test_money():
+    assert is_complaint("I was charged twice for a single cinema ticket")
+    assert is_complaint("Where is the refund you promised me last month?")
+
+
+def test_repetition_and_churn():
+    assert is_complaint("Third time this month the 8:10 bus has been cancelled")
+    assert is_complaint("That's it, never again. Cancelling my membership today", -0.3)
+
+
+def test_verdicts_need_more_than_one_angry_word():
+    assert is_complaint("Absolutely appalling customer service at the airport desk", -0.6)
+    assert is_complaint("What a waste of money this blender was", -0.4)
+    # a lone dislike with no product, order or service in it is an opinion, not a complaint
+    assert not is_complaint("Mondays are the worst", -0.6)
+
+
+def test_negated_praise():
+    found = assess("Honestly not happy with how the repair was handled").cues
+    assert "negated praise: not happy" in found
+    assert is_complaint("The replacement screen is not working either")
+
+
+def test_failure_questions_to_a_brand():
+    assert is_complaint("@shopco why is my order still showing as processing after ten days?")
+    assert is_complaint("When will my money be returned? It has been three weeks")
+    assert is_complaint("Why can't I check in online for tomorrow's flight?")
+
+
+def test_sarcasm():
+    assert is_complaint("Thanks for nothing, really helpful as always", 0.5)
+    assert is_complaint("Great job on the delivery guys, not. Box arrived crushed", 0.6)
+    assert is_complaint("Love how the train is late every single morning", 0.4)
+    assert "sarcasm: thanks for nothing" in assess("thanks for nothing").cues
+
+
+def test_heat_amplifies_only_what_is_already_wrong():
+    calm = assess("My order arrived damaged", -0.4).score
+    hot = assess("My order arrived DAMAGED AGAIN!!", -0.4).score
+    assert hot > calm
+    excited = assess("WOW what a GREAT launch!!", 0.8)
+    assert not any(c.startswith("intensity") for c in excited.cues)
+    assert excited.score < 0.2
+
+
+# --- counter-cues ---
+
+def test_praise_and_thanks():
+    assert not is_complaint("Thank you so much, great service from the team today!", 0.9)
+    assert not is_complaint("Kudos to the driver who helped with my bags", 0.6)
+
+
+def test_resolved():
+    assert not is_complaint("Never mind, it's all sorted now, thanks!", 0.4)
+    assert not is_complaint("No problems at all with the new router", 0.3)
+    assert "resolved: no problems" in assess("No problems at all with the new router").cues
+
+
+def test_plain_questions_are_not_complaints():
+    assert not is_complaint("Do you ship to Canada?")
+    assert not is_complaint("Hi, can I change the name on my booking?")
+    # ...but a question that states a failure is one
+    assert is_complaint("Can you tell me why my card keeps getting declined?")
+
+
+def test_jokes_news_promotions_and_brand_replies():
+    assert not is_complaint("lol my cat just knocked the router off the shelf again 😂", -0.1)
+    assert not is_complaint("Shopco announces quarterly earnings, shares fall after report", -0.3)
+    assert not is_complaint("Enter our giveaway for a chance to win a free phone! #ad", 0.6)
+    assert not is_complaint("So sorry to hear that, please send us a DM with your order number", -0.1)
+
+
+def test_anger_without_a_product_is_weaker_than_anger_about_one():
+    bare = assess("I hate everything about today", -0.6).score
+    about_order = assess("I hate that my order got lost", -0.6).score
+    assert about_order > bare
+
+
+def test_promotion_that_failed_is_still_a_complaint():
+    assert is_complaint("Tried to use the 20% off code at checkout and it didn't work")
+
+
+# --- explanation ---
+
+def test_cues_name_what_fired_in_reading_order():
+    result = assess("Still waiting for my refund and the app is not working")
+    assert result.cues[0] == "still waiting"
+    assert "about: my refund" in result.cues
+    assert any(cue.endswith("not working") for cue in result.cues)
+    assert result.cues.index("still waiting") < result.cues.index("refund")
+
+
+def test_no_cues_no_names():
+    assert assess("The sky over the harbour was grey this morning").cues == ()
+
+
+def test_links_and_handles_are_not_read_as_words():
+    assert assess("see https://example.com/broken-refund-scam").cues == ()
+    assert assess("@worst_refund_ever nice to meet you").cues == ()
+
+
+def test_i_broke_is_not_a_product_failure():
+    assert not any("broke" in c for c in assess("I broke my arm skiing").cues)
+    assert not any("broke" in c for c in assess("I'm broke until payday").cues)
+    assert "broke" in assess("The handle broke off on day two").cues
+
+
+# --- score shape ---
+
+def test_rating_pulls_the_score():
+    text = "It is ok I guess"
+    one, none, five = (assess(text, rating=r).score for r in (1, None, 5))
+    assert one > none > five
+    assert "low rating: 1 star" in assess(text, rating=1).cues
+    assert "high rating: 5 stars" in assess(text, rating=5).cues
+    assert assess(text, rating=7).cues == ()  # out of range: ignored
+
+
+def test_more_negative_sentiment_raises_the_score():
+    text = "My delivery came two days late"
+    assert assess(text, -0.8).score > assess(text, 0.0).score > assess(text, 0.8).score
+
+
+def test_scores_are_probabilities_for_odd_input():
+    odd = ["", "   \n\t ", "🙂🙂🙂", "😡😡 🤬", "Das Paket ist nicht angekommen, sehr ärgerlich",
+           "配達が遅れています", "!!!???", "a" * 100_000, "refund " * 20_000, "\x00\x01 broken"]
+    for text in odd:
+        result = assess(text, -0.2)
+        assert 0.0 < result.score < 1.0
+        assert isinstance(result.cues, tuple)
+
+
+def test_long_text_is_judged_on_its_opening():
+    tail = " The pastry was lovely." * 10 + " refund" * 50
+    padded = "x " * MAX_CHARS + tail
+    assert assess(padded).cues == ()
+
+
+def test_empty_text_is_not_a_complaint():
+    assert not is_complaint("")
+    assert not is_complaint(None)  # type: ignore[arg-type]
+
+
+# --- the matcher ---
+
+def test_prefixes_of_patterns():
+    assert prefixes("abcd|xy") == {"abc", "xy"}
+    assert prefixes("(?:ab)?cd") == {"abc", "cd"}
+    assert prefixes(r"a\s+b") == {"a "}  # a repeat may go on, so the prefix stops there
+    assert prefixes(r"\w+ing") == {""}  # could start anywhere
+    assert prefixes(r"(?<!i\s)broke") == {"bro"}
+
+
+def test_bucketed_scan_finds_what_one_flat_regex_finds():
+    flat = re.compile(r"(?:(?<!\w)|(?=[^\w\s]))(?:(?P<link>https?://\S+|www\.\S+)|(?P<handle>@\w+)|"
+                      + "|".join(f"(?P<c{i}>{source(cue)})" for i, cue in enumerate(CUES))
+                      + r")(?:(?!\w)|(?<=[^\w\s]))")
+    matcher = CueMatcher(CUES)
+    texts = ["still waiting for my refund, thanks for nothing @acme https://x.co/refund",
+             "no problems here, love it when it works!! 5 stars",
+             "why is my order late again? the app keeps crashing and nobody replies",
+             "i broke my phone, then the screen cracked; charged me twice?! #fail 😡 lol"]
+    for text in texts:
+        expected = [(m.group(), m.start()) for m in flat.finditer(text) if m.lastgroup[0] == "c"]
+        got = [(hit.words, hit.start) for hit in matcher.scan(text).hits]
+        assert got == expected, text
+
+
+def test_every_family_in_the_lexicon_is_declared():
+    assert {cue.family for cue in CUES} <= set(FAMILIES)
+    assert all(cue.weight >= 0 for cue in CUES)

@@ -1,0 +1,98 @@
+"""The Scorer: VADER sentiment and its label, the complaint verdict and threshold, and the JSON-lines filter."""
+
+import dataclasses
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitors.scoring import DEFAULT_THRESHOLD, Score, Scorer, score_lines, sentiment_label
+
+ROOT = Path(__file__).resolve().parent.parent
+SCORER = Scorer()  # VADER is slow to build: one for the module
+
+
+def test_label_cut_offs_are_vaders():
+    assert sentiment_label(0.05) == "positive"
+    assert sentiment_label(0.0499) == "neutral"
+    assert sentiment_label(0.0) == "neutral"
+    assert sentiment_label(-0.0499) == "neutral"
+    assert sentiment_label(-0.05) == "negative"
+    assert sentiment_label(1.0) == "positive" and sentiment_label(-1.0) == "negative"
+
+
+def test_score_carries_sentiment_label_and_verdict():
+    bad = SCORER.score("My parcel never arrived and support keeps ignoring me. Terrible.")
+    good = SCORER.score("What a lovely surprise, the new headphones sound wonderful!")
+    assert bad.label == "negative" and bad.sentiment < -0.05 and bad.complaint
+    assert good.label == "positive" and good.sentiment > 0.05 and not good.complaint
+    assert 0.0 <= good.complaint_score < bad.complaint_score <= 1.0
+    assert bad.cues and all(isinstance(cue, str) for cue in bad.cues)
+
+
+def test_score_is_frozen():
+    result = SCORER.score("hello")
+    assert isinstance(result, Score)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.complaint = True  # type: ignore[misc]
+
+
+def test_threshold_decides_the_verdict():
+    text = "The checkout page is slow today"
+    score = SCORER.score(text).complaint_score
+    assert Scorer(threshold=0.0).score(text).complaint
+    assert not Scorer(threshold=1.0).score(text).complaint
+    assert Scorer(threshold=score).score(text).complaint  # the threshold itself counts as a complaint
+    assert Scorer().threshold == DEFAULT_THRESHOLD == 0.5
+    with pytest.raises(ValueError):
+        Scorer(threshold=1.5)
+
+
+def test_rating_reaches_the_detector():
+    text = "Does what it says"
+    assert SCORER.score(text, rating=1).complaint_score > SCORER.score(text, rating=5).complaint_score
+    assert SCORER.score("Crashes every time I open it", rating=1).complaint
+
+
+def test_score_many_matches_score():
+    texts = ["still waiting for my refund", "thanks, all sorted!", ""]
+    assert SCORER.score_many(texts) == [SCORER.score(t) for t in texts]
+    assert SCORER.score_many(iter(texts)) == SCORER.score_many(texts)
+
+
+def test_odd_input_does_not_crash():
+    for text in ["", "    ", "\n\n", "🔥🔥🔥", "Le colis n'est jamais arrivé !", "Посылка не пришла",
+                 "word " * 50_000, None]:
+        result = SCORER.score(text)  # type: ignore[arg-type]
+        assert result.label in {"positive", "neutral", "negative"}
+        assert -1.0 <= result.sentiment <= 1.0 and 0.0 <= result.complaint_score <= 1.0
+    assert SCORER.score("   ") == SCORER.score("")
+    assert SCORER.score("").label == "neutral" and not SCORER.score("").complaint
+
+
+def test_score_lines_follows_the_contract():
+    lines = [json.dumps({"id": 7, "text": "Charged twice for one order, I want my money back"}),
+             "",
+             json.dumps({"id": "x", "text": "Lovely day at the beach"}),
+             json.dumps({"id": "r", "text": "meh", "rating": 1})]
+    out = io.StringIO()
+    assert score_lines(lines, out, SCORER) == 3
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [a["id"] for a in answers] == [7, "x", "r"]
+    assert all(set(a) == {"id", "sentiment", "label", "complaint", "complaint_score"} for a in answers)
+    assert answers[0]["complaint"] is True and answers[1]["complaint"] is False
+    assert answers[2]["complaint_score"] > SCORER.score("meh").complaint_score  # the rating was used
+
+
+def test_module_runs_as_a_filter():
+    stdin = "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(
+        ["No response from support for a week, this is unacceptable", "Just landed, great flight"]))
+    done = subprocess.run([sys.executable, "-m", "monitors.scoring"], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["complaint"] for a in answers] == [True, False]
+    assert answers[0]["label"] == "negative" and answers[1]["label"] == "positive"
