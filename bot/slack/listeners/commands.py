@@ -1,0 +1,62 @@
+"""`/earful`: help, queue [brand], mine, claim, unclaim, resolve, dismiss, snooze, stats.
+
+Every answer is ephemeral and comes back in the acknowledgement itself; bad input gets a sentence saying what to
+type instead, never silence or a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from bot.cards import escape
+from bot.commands import CommandError, parse_command
+from bot.slack.services import Services
+from bot.slack.listeners._common import FAILED, carry_out
+from bot.slack.views import help_reply, queue_reply
+from storage import cases
+from storage.db import session_scope
+from storage.sources import brands
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.command("/earful")(earful_command)
+
+
+def earful_command(ack, command, context) -> None:
+    services: Services = context["earful"]
+    try:
+        text = answer(services, command.get("text") or "", user=command["user_id"])
+    except Exception:  # noqa: BLE001
+        log.exception("/earful %r failed", command.get("text"))
+        text = FAILED
+    ack(response_type="ephemeral", text=text)
+
+
+def answer(services: Services, text: str, *, user: str) -> str:
+    try:
+        parsed = parse_command(text)
+    except CommandError as exc:
+        return escape(_sentence(str(exc).replace("try `help`", "try `/earful help`")))
+    if parsed.verb == "help":
+        return help_reply()
+    if parsed.verb in ("queue", "mine"):
+        return _queue(services, user=user, brand=parsed.brand, mine=parsed.verb == "mine")
+    return carry_out(services, parsed, user=user)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?", "`")) else ".")
+
+
+def _queue(services: Services, *, user: str, brand: str | None, mine: bool) -> str:
+    with session_scope(services.engine) as session:
+        if brand is not None:
+            known = [b.name for b in brands(session=session)]
+            if brand.lower() not in {name.lower() for name in known}:
+                return escape(f"There is no brand {brand!r}; the brands are: {', '.join(sorted(known)) or 'none yet'}.")
+        views = cases.open_queue(session=session, brand=brand, claimed_by=user if mine else None, limit=20)
+    empty = "You have no claimed cases." if mine else "The queue is empty."
+    return queue_reply(views, now=services.clock(), empty=empty)

@@ -1,0 +1,98 @@
+"""Running Earful on Slack: the outbox sends through the Web API, and the app listens over Socket Mode (the
+default: works behind a firewall, needs SLACK_APP_TOKEN) or over HTTP at /slack/events (SLACK_SIGNING_SECRET)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from socketserver import ThreadingMixIn
+from typing import Protocol
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
+
+from bot.slack.app import build_app
+from bot.slack.deliver import SlackDeliverer, make_client
+from monitors.config import Secrets
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+DEFAULT_PORT = 3000
+
+
+class Connection(Protocol):
+    def close(self) -> None: ...
+
+
+def run_slack(runtime, stop: threading.Event) -> None:
+    """Called by `earful run` when SLACK_BOT_TOKEN is set; returns when `stop` is set."""
+    secrets: Secrets = runtime.secrets
+    if not (secrets.slack_app_token or secrets.slack_signing_secret):
+        raise SystemExit("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode at "
+                         f"{EVENTS_PATH}); see the README's Slack setup, or unset SLACK_BOT_TOKEN for the console")
+    runtime.attach(SlackDeliverer(make_client(secrets.slack_bot_token, base_url=secrets.slack_api_url)))
+    try:
+        app = build_app(config=runtime.config, secrets=secrets, engine=runtime.engine, clock=runtime.clock,
+                        on_change=lambda: _kick(runtime))
+    except BoltError as exc:  # auth.test refused the token
+        raise SystemExit(f"Slack refused SLACK_BOT_TOKEN ({exc}); `earful doctor` says what to fix") from None
+    runtime.start_scheduler()
+    connection = connect(app, secrets)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        connection.close()
+
+
+def _kick(runtime) -> None:
+    """Send a changed card right away instead of at the next outbox tick (off the listener's thread)."""
+    threading.Thread(target=runtime.outbox_job, name="outbox-kick", daemon=True).start()
+
+
+def connect(app: App, secrets: Secrets, *, port: int | None = None) -> Connection:
+    if secrets.slack_app_token:
+        handler = SocketModeHandler(app, app_token=secrets.slack_app_token)
+        handler.connect()  # returns once connected; the client reconnects by itself
+        log.warning("Earful is connected to Slack over Socket Mode")
+        return handler
+    return serve_http(app, port=port if port is not None else int(os.environ.get("PORT") or DEFAULT_PORT))
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args) -> None:  # noqa: A002 - the stdlib's name
+        log.debug("http: " + format, *args)
+
+
+class HttpConnection:
+    def __init__(self, server: WSGIServer):
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, name="slack-http", daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}{EVENTS_PATH}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_http(app: App, *, port: int, host: str = "0.0.0.0") -> HttpConnection:
+    """HTTP mode: Slack posts events, commands and clicks to /slack/events; every request's signature is checked."""
+    server = make_server(host, port, SlackRequestHandler(app, path=EVENTS_PATH),
+                         server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    connection = HttpConnection(server)
+    log.warning("Earful listens for Slack at %s", connection.url)
+    return connection
