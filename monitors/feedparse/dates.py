@@ -1,0 +1,87 @@
+"""Feed dates as aware UTC datetimes: RFC 822 (RSS), RFC 3339 / ISO 8601 (Atom, JSON Feed) and the usual
+broken variants. Unparseable means None, never an exception."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_tz
+
+# zone names seen in the wild that email.utils does not know (it knows UT, GMT, Z and the US zones)
+_EXTRA_ZONES = {
+    "CET": 1, "CEST": 2, "MET": 1, "MEST": 2, "WET": 0, "WEST": 1, "EET": 2, "EEST": 3, "BST": 1,
+    "MSK": 3, "IST": 5.5, "SGT": 8, "HKT": 8, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
+    "ACST": 9.5, "AWST": 8, "NZST": 12, "NZDT": 13, "HST": -10, "AKST": -9, "AKDT": -8,
+}
+_TRAILING_ZONE = re.compile(r"\s([A-Za-z]{3,4})\s*$")
+_ISO_LIKE = re.compile(r"^\d{4}-?\d{2}")
+_FRACTION = re.compile(r"(\.\d{1,6})\d+")  # Python takes at most microseconds
+_ZONE_WITHOUT_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
+_FALLBACK_FORMATS = (
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%b %d, %Y",
+    "%B %d, %Y %H:%M", "%b %d, %Y %I:%M %p", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m", "%a, %d %b %Y", "%a, %d %B %Y",
+)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A date string from a feed -> aware UTC datetime, or None. A missing zone is taken as UTC."""
+    if not value:
+        return None
+    text = " ".join(value.split())
+    if not text or len(text) > 64:
+        return None
+    if _ISO_LIKE.match(text):
+        parsed = _iso(text) or _rfc822(text)
+    else:
+        parsed = _rfc822(text) or _iso(text)
+    parsed = parsed or _fallback(text)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _iso(text: str) -> datetime | None:
+    candidate = text.upper().replace(" T", "T").replace("T ", "T")
+    if candidate.endswith(" UTC") or candidate.endswith(" GMT"):
+        candidate = candidate[:-4] + "Z"
+    candidate = _FRACTION.sub(r"\1", candidate)
+    candidate = candidate.replace(" +", "+").replace(" -", "-").replace(" Z", "Z")
+    candidate = _ZONE_WITHOUT_COLON.sub(r"\1:\2", candidate) if "T" in candidate or " " in candidate else candidate
+    try:
+        return datetime.fromisoformat(candidate)
+    except ValueError:
+        return None
+
+
+def _rfc822(text: str) -> datetime | None:
+    extra = None
+    match = _TRAILING_ZONE.search(text)
+    if match and match.group(1).upper() in _EXTRA_ZONES:
+        extra = _EXTRA_ZONES[match.group(1).upper()]
+        text = text[: match.start()]
+    parts = parsedate_tz(text.replace(",", ", "))
+    if parts is None:
+        return None
+    year, month, day, hour, minute, second = parts[:6]
+    offset = parts[9]
+    if extra is not None:
+        offset = int(extra * 3600)
+    try:
+        when = datetime(year, month, day, hour, minute, min(second, 59))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=timezone(timedelta(seconds=offset or 0)))
+
+
+def _fallback(text: str) -> datetime | None:
+    for layout in _FALLBACK_FORMATS:
+        try:
+            return datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    return None

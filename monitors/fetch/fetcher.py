@@ -1,0 +1,259 @@
+"""One HTTP client for every poller thread: conditional GET, deadlines, size caps, per-host limits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.cookiejar import DefaultCookiePolicy
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitors.fetch.backoff import retry_after_seconds
+from monitors.fetch.decode import ACCEPT_ENCODING, BoundedDecoder
+from monitors.fetch.errors import (
+    BodyTooLarge,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    NetworkError,
+    TooManyRedirects,
+)
+from monitors.fetch.transports import DeadlineTransport, FileTransport, deadline_at
+
+if TYPE_CHECKING:
+    from monitors.config import FetchConfig
+
+DEFAULT_USER_AGENT = "Earful/0.1 (+https://github.com/earful/earful)"
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float = 20  # each connect / read / write waits at most this long
+    max_bytes: int = 10_000_000  # decoded body size cap
+    per_host: int = 2  # concurrent requests to one host, across all worker threads
+    max_redirects: int = 5
+    user_agent: str = DEFAULT_USER_AGENT
+    total_timeout: float | None = None  # one whole fetch, redirects included; default 3 × timeout
+
+    @property
+    def deadline(self) -> float:
+        return self.total_timeout if self.total_timeout is not None else 3 * self.timeout
+
+    @classmethod
+    def from_config(cls, config: "FetchConfig") -> "FetchSettings":
+        agent = DEFAULT_USER_AGENT
+        if config.contact:
+            agent = f"{agent[:-1]}; contact: {config.contact})"
+        return cls(
+            timeout=float(config.timeout),
+            max_bytes=config.max_bytes,
+            per_host=config.per_host,
+            max_redirects=config.max_redirects,
+            user_agent=agent,
+        )
+
+
+@dataclass
+class FetchResponse:
+    url: str  # after redirects: the base for relative links
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    not_modified: bool
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+
+
+class Fetcher:
+    """Thread-safe; create one per process and share it. Raises FetchError subclasses, never httpx errors."""
+
+    def __init__(self, settings: FetchSettings | None = None, *, transport: httpx.BaseTransport | None = None):
+        self.settings = settings = settings or FetchSettings()
+        self._client = httpx.Client(
+            transport=transport or DeadlineTransport(),
+            mounts={"file://": FileTransport()},
+            timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
+            follow_redirects=False,  # followed by hand: each hop is checked and counted
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            trust_env=False,
+        )
+        # one client serves every source: a cookie set by one site must not ride along to the next poll
+        self._client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._hosts_lock = threading.Lock()
+
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        params: dict | None = None,
+        headers: dict | None = None,
+    ) -> FetchResponse:
+        request_headers = dict(headers or {})
+        if etag:
+            request_headers["If-None-Match"] = etag
+        if last_modified:
+            request_headers["If-Modified-Since"] = last_modified
+        visited = [url]
+        clock = _Clock(self.settings.deadline)
+        while True:
+            _check_scheme(url, first=len(visited) == 1)
+            response = self._get_once(url, params, request_headers, clock)
+            if isinstance(response, FetchResponse):
+                return response
+            url = response  # a redirect target
+            params = None  # already part of the redirect's URL
+            if url in visited or len(visited) > self.settings.max_redirects:
+                loop = " (a loop)" if url in visited else ""
+                raise TooManyRedirects(
+                    f"gave up after {len(visited)} redirects{loop}: " + " → ".join(visited + [url])
+                )
+            visited.append(url)
+
+    def _get_once(self, url: str, params: dict | None, headers: dict, clock: "_Clock") -> FetchResponse | str:
+        with self._host_slot(url):
+            clock.start()  # waiting for a slot is not the server's fault; the deadline starts here
+            try:
+                target = _with_file_host(url)
+                with deadline_at(clock.at), self._client.stream("GET", target, params=params, headers=headers) as response:
+                    result = self._read(response, clock)
+                if isinstance(result, FetchResponse) and target != url:
+                    result.url = url
+                return result
+            except httpx.TimeoutException as exc:
+                raise _timeout(exc, self.settings, clock) from None
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"not a usable URL: {url!r} ({exc})", permanent=True) from None
+            except httpx.HTTPError as exc:
+                host = urlsplit(url).hostname or url
+                raise NetworkError(f"could not reach {host}: {_reason(exc)}") from None
+
+    def _read(self, response: httpx.Response, clock: "_Clock") -> FetchResponse | str:
+        status = response.status_code
+        if status in REDIRECT_STATUSES and "location" in response.headers:
+            return str(response.url.join(response.headers["location"]))
+        if status == 304:
+            return self._result(response, b"", not_modified=True)
+        if not 200 <= status < 300:
+            wait = retry_after_seconds(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
+            raise HTTPStatusError.from_status(status, retry_after=wait)
+        limit = self.settings.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit)  # refused before reading a byte
+        decoder = BoundedDecoder(response.headers.get("content-encoding"), limit)
+        parts: list[bytes] = []
+        raw_size = 0
+        for chunk in response.iter_raw():
+            raw_size += len(chunk)
+            if raw_size > limit:
+                raise BodyTooLarge(limit)
+            parts.append(decoder.feed(chunk))
+            if clock.passed():
+                raise _too_slow(self.settings)
+        parts.append(decoder.finish())
+        return self._result(response, b"".join(parts), not_modified=False)
+
+    @staticmethod
+    def _result(response: httpx.Response, body: bytes, *, not_modified: bool) -> FetchResponse:
+        return FetchResponse(
+            url=str(response.url),
+            status=response.status_code,
+            headers=response.headers,
+            body=body,
+            not_modified=not_modified,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            content_type=response.headers.get("content-type"),
+        )
+
+    def _host_slot(self, url: str) -> "_Slot":
+        host = (urlsplit(url).hostname or "").lower()
+        with self._hosts_lock:
+            semaphore = self._hosts.get(host)
+            if semaphore is None:
+                semaphore = self._hosts[host] = threading.BoundedSemaphore(self.settings.per_host)
+        return _Slot(semaphore, host, self.settings.deadline)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Clock:
+    """The total deadline of one get(), redirects included, started when the first request goes out."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at: float = 0.0
+
+    def start(self) -> None:
+        if not self.at:
+            self.at = time.monotonic() + self.seconds
+
+    def passed(self, margin: float = 0.0) -> bool:
+        return time.monotonic() >= self.at - margin
+
+
+class _Slot:
+    """Holds one of a host's concurrency slots for the duration of a request."""
+
+    def __init__(self, semaphore: threading.BoundedSemaphore, host: str, wait: float):
+        self._semaphore, self._host, self._wait = semaphore, host, wait
+
+    def __enter__(self) -> None:
+        if not self._semaphore.acquire(timeout=self._wait):
+            raise FetchTimeout(f"waited {self._wait:g} s for a free connection to {self._host}; other polls hold them")
+
+    def __exit__(self, *exc: object) -> None:
+        self._semaphore.release()
+
+
+def _check_scheme(url: str, *, first: bool) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https") or (first and scheme == "file"):
+        return
+    if scheme == "file":
+        raise FetchError(f"refused a redirect to a local file ({url}); a web server may not read this machine's disk",
+                         permanent=True)
+    raise FetchError(f"only http, https and file URLs can be fetched, not {url!r}", permanent=True)
+
+
+def _with_file_host(url: str) -> str:
+    # httpx treats a host-less URL as relative to its base_url; "localhost" is the same file to FileTransport
+    if url[:8].lower() == "file:///":
+        return "file://localhost/" + url[8:]
+    return url
+
+
+def _timeout(exc: httpx.TimeoutException, settings: FetchSettings, clock: "_Clock") -> FetchTimeout:
+    if clock.passed(margin=0.05):
+        return _too_slow(settings)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchTimeout(f"could not connect within {min(settings.timeout, 10.0):g} s")
+    return FetchTimeout(f"server sent nothing for {settings.timeout:g} s; gave up")
+
+
+def _too_slow(settings: FetchSettings) -> FetchTimeout:
+    return FetchTimeout(f"server too slow: the whole download took longer than {settings.deadline:g} s; gave up")
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    text = str(exc).strip()
+    for marker in ("] ", "Errno"):
+        if marker in text:
+            text = text.split(marker, 1)[-1].lstrip("0123456789] ")
+    return text or type(exc).__name__

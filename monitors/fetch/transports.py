@@ -1,0 +1,156 @@
+"""The two ways Earful reads a URL: HTTP with a whole-request deadline, and local files for offline configs.
+
+httpx's timeouts bound each socket operation; a server that drips one byte per second satisfies every one of
+them forever. The deadline backend shortens every connect, read and write to what is left of the request's
+own deadline (kept per thread, since one client serves a pool of worker threads).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpcore
+import httpx
+
+_deadline = threading.local()
+
+
+class deadline_at:
+    """`with deadline_at(monotonic_time):` bounds all network I/O of this thread inside the block."""
+
+    def __init__(self, at: float):
+        self.at = at
+
+    def __enter__(self) -> "deadline_at":
+        self._previous = getattr(_deadline, "at", None)
+        _deadline.at = self.at
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _deadline.at = self._previous
+
+
+def _bounded(timeout: float | None, exc: type[Exception]) -> float | None:
+    at = getattr(_deadline, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise exc("the request's total deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None):
+        inner = self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self._inner.connect_tcp(
+            host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        stream = self._inner.connect_unix_socket(path, _bounded(timeout, httpcore.ConnectTimeout), socket_options)
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport, on a connection pool whose sockets honour the per-thread deadline."""
+
+    def __init__(self, *, max_connections: int = 100, max_keepalive: int = 20) -> None:
+        super().__init__()
+        # the pool is the one piece httpx does not let us inject; tests/test_fetch.py guards this coupling
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive,
+            keepalive_expiry=5.0,
+            network_backend=_DeadlineBackend(),
+        )
+
+
+class FileTransport(httpx.BaseTransport):
+    """Serves file:// URLs like a tiny web server (Last-Modified, 304, 404), so local feeds take the HTTP path."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method not in ("GET", "HEAD"):
+            return httpx.Response(405)
+        if request.url.host not in ("", "localhost"):
+            return httpx.Response(404)  # file://otherhost/ would mean a network share; not ours to read
+        path = Path(unquote(request.url.path))
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return httpx.Response(404)
+        except OSError:
+            return httpx.Response(403)
+        if not path.is_file():
+            return httpx.Response(403)
+        modified = datetime.fromtimestamp(int(stat.st_mtime), tz=timezone.utc)
+        headers = {"Last-Modified": format_datetime(modified, usegmt=True)}
+        since = _http_date(request.headers.get("If-Modified-Since"))
+        if since is not None and modified <= since:
+            return httpx.Response(304, headers=headers)
+        kind, _ = mimetypes.guess_type(path.name)
+        headers["Content-Type"] = kind or "application/octet-stream"
+        headers["Content-Length"] = str(stat.st_size)
+        try:
+            handle = path.open("rb")
+        except OSError:
+            return httpx.Response(403)
+        return httpx.Response(200, headers=headers, stream=_FileStream(handle))
+
+
+class _FileStream(httpx.SyncByteStream):
+    def __init__(self, handle: Any):
+        self._handle = handle
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self._handle.read(64 * 1024):
+            yield chunk
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
