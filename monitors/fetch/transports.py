@@ -7,7 +7,9 @@ own deadline (kept per thread, since one client serves a pool of worker threads)
 
 from __future__ import annotations
 
+import functools
 import mimetypes
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -87,14 +89,19 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()  # loading the CA bundle is slow; one context serves every pool
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, on a connection pool whose sockets honour the per-thread deadline."""
 
     def __init__(self, *, max_connections: int = 100, max_keepalive: int = 20) -> None:
-        super().__init__()
-        # the pool is the one piece httpx does not let us inject; tests/test_fetch.py guards this coupling
+        # httpx.HTTPTransport.__init__ only builds `_pool`; we build it ourselves with our network backend
+        # (the one piece httpx does not let us inject; tests/test_fetch.py's drip tests guard this coupling)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive,
             keepalive_expiry=5.0,

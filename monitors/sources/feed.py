@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from monitors import feedparse  # a module reference: feedparse imports this package's base module
 from monitors.fetch import ContentError, Fetcher
-from monitors.sources.base import PollResult, SourceKind, SourceState
+from monitors.sources.base import PollResult, SourceKind, SourceState, require_http_url
+
+if TYPE_CHECKING:
+    from monitors.config import SourceConfig
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
@@ -17,6 +21,9 @@ FEED_ACCEPT = (
 class FeedSource(SourceKind):
     kind = "feed"
     description = "an RSS, Atom or JSON Feed URL (http, https, or a local file: URL)"
+
+    def validate(self, config: "SourceConfig") -> None:
+        require_http_url(config.url, allow_file=True)  # file: lets the example config run offline
 
     def poll(self, fetcher: Fetcher, state: SourceState) -> PollResult:
         response = fetcher.get(

@@ -1,0 +1,124 @@
+"""FeedSource end to end: a real HTTP server, the real Fetcher, the real parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitors.config import SourceConfig
+from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.sources import SOURCE_KINDS
+from monitors.sources.base import SourceState
+from monitors.sources.feed import FeedSource
+from tests.fixtures.feed_server import FEEDS_DIR
+
+RSS = (FEEDS_DIR / "rss20.xml").read_bytes()
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(FetchSettings(timeout=1, total_timeout=2)) as f:
+        yield f
+
+
+def state(url: str, **extra) -> SourceState:
+    return SourceState(id=1, name="test", kind="feed", url=url, params={}, **extra)
+
+
+def test_feed_is_registered():
+    assert isinstance(SOURCE_KINDS["feed"], FeedSource)
+    assert SOURCE_KINDS["feed"].description
+
+
+def test_poll_then_poll_again_without_changes(feed_server, fetcher):
+    feed_server.route("/rss", RSS, content_type="application/rss+xml", etag='"e1"',
+                      last_modified="Wed, 06 Mar 2024 09:00:00 GMT", gzip=True)
+    first = FeedSource().poll(fetcher, state(feed_server.url("/rss")))
+    assert [m.external_id for m in first.mentions][:2] == ["blog-4711", "https://blog.example.com/2024/great"]
+    assert (first.etag, first.last_modified, first.not_modified) == ('"e1"', "Wed, 06 Mar 2024 09:00:00 GMT", False)
+    assert "application/rss+xml" in feed_server.last("/rss").headers["accept"]
+
+    second = FeedSource().poll(fetcher, state(feed_server.url("/rss"), etag=first.etag,
+                                              last_modified=first.last_modified))
+    assert second.not_modified and second.mentions == []
+    assert (second.etag, second.last_modified) == (first.etag, first.last_modified)
+    assert feed_server.last("/rss").headers["if-none-match"] == '"e1"'
+
+
+def test_relative_links_resolve_against_the_url_after_redirects(feed_server, fetcher):
+    feed_server.redirect("/old-feed", "/blog/feed.xml", status=301)
+    feed_server.route("/blog/feed.xml", (FEEDS_DIR / "relative_links.xml").read_bytes())
+    result = FeedSource().poll(fetcher, state(feed_server.url("/old-feed")))
+    assert result.mentions[0].url == feed_server.url("/news/1")
+    assert result.mentions[1].url == feed_server.url("/blog/2")
+
+
+def test_an_ill_formed_feed_yields_entries_and_warnings(feed_server, fetcher):
+    feed_server.route("/broken", (FEEDS_DIR / "illformed_unclosed.xml").read_bytes())
+    result = FeedSource().poll(fetcher, state(feed_server.url("/broken")))
+    assert len(result.mentions) == 3
+    assert any("not well-formed" in w for w in result.warnings)
+
+
+def test_a_lying_charset_header_is_overruled_by_the_document(feed_server, fetcher):
+    feed_server.route("/latin", (FEEDS_DIR / "encoding_latin1_cp1252.xml").read_bytes(),
+                      content_type="application/rss+xml; charset=utf-8")
+    result = FeedSource().poll(fetcher, state(feed_server.url("/latin")))
+    assert result.mentions[0].title == "“Quoted” Acme über"
+
+
+def test_a_local_feed_file_polls_offline(fetcher):
+    url = (FEEDS_DIR / "atom10.xml").as_uri()
+    result = FeedSource().poll(fetcher, state(url))
+    assert len(result.mentions) == 3 and result.last_modified
+    assert FeedSource().poll(fetcher, state(url, last_modified=result.last_modified)).not_modified
+
+
+def test_an_html_page_is_a_permanent_content_error_naming_the_feed(feed_server, fetcher):
+    feed_server.route("/blog/", (FEEDS_DIR / "html_page.html").read_bytes(), content_type="text/html")
+    with pytest.raises(ContentError) as caught:
+        FeedSource().poll(fetcher, state(feed_server.url("/blog/")))
+    assert caught.value.permanent
+    assert feed_server.url("/blog/feed.xml") in caught.value.message
+
+
+def test_an_empty_body_is_a_transient_content_error(feed_server, fetcher):
+    feed_server.route("/empty", b"")
+    with pytest.raises(ContentError, match="empty body") as caught:
+        FeedSource().poll(fetcher, state(feed_server.url("/empty")))
+    assert not caught.value.permanent
+
+
+def test_http_errors_pass_through(feed_server, fetcher):
+    feed_server.route("/gone", b"", status=410)
+    with pytest.raises(HTTPStatusError) as caught:
+        FeedSource().poll(fetcher, state(feed_server.url("/gone")))
+    assert caught.value.permanent and caught.value.status == 410
+
+
+def test_external_entities_over_http_are_never_fetched(feed_server, fetcher):
+    feed_server.route("/secret", b"SERVER-SECRET")
+    feed_server.route("/evil.dtd", b'<!ENTITY dtdsecret "FROM-DTD">')
+    entity = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY s SYSTEM "{feed_server.url("/secret")}">]>'
+              "<rss><channel><item><title>&s;</title></item></channel></rss>")
+    feed_server.route("/xxe", entity)
+    dtd = (f'<?xml version="1.0"?><!DOCTYPE rss SYSTEM "{feed_server.url("/evil.dtd")}">'
+           '<rss version="2.0"><channel><item><guid>1</guid><title>x &dtdsecret; y</title></item></channel></rss>')
+    feed_server.route("/dtd", dtd)
+
+    with pytest.raises(ContentError, match="declares its own XML entities") as caught:
+        FeedSource().poll(fetcher, state(feed_server.url("/xxe")))
+    assert caught.value.permanent
+    result = FeedSource().poll(fetcher, state(feed_server.url("/dtd")))
+    assert "FROM-DTD" not in (result.mentions[0].title or "")
+    assert feed_server.hits("/secret") == 0 and feed_server.hits("/evil.dtd") == 0
+
+
+@pytest.mark.parametrize("url", ["https://example.com/feed.xml", "http://example.com/rss", "file:///srv/feed.xml"])
+def test_validate_accepts_web_and_file_urls(url):
+    SourceConfig(name="x", kind="feed", url=url)
+
+
+@pytest.mark.parametrize("url", ["", "ftp://example.com/feed", "example.com/feed", "https://"])
+def test_validate_refuses_other_urls(url):
+    with pytest.raises(ValueError, match="url"):
+        SourceConfig(name="x", kind="feed", url=url)
