@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 
-from monitors.cues.lexicon import CUES, FAMILIES
+from monitors.cues.lexicon import CUES, FAMILIES, VOICE
 from monitors.cues.matcher import CueMatcher, Hit
 
 # Long posts (articles, forum threads) are judged on their opening: complaints say what is wrong early, and it
@@ -36,13 +35,14 @@ RATING_WEIGHTS = {1: 2.6, 2: 1.6, 3: 0.3, 4: -1.4, 5: -2.4}
 # Heat ("!!", "?!", words in capitals) only amplifies: it counts when something is already wrong.
 BANG_WEIGHT = 0.4
 SHOUT_WEIGHT = 0.4
-_HEAT = re.compile(r"!!|\?!|!\?|\b[A-Z]{3,}\b")
-_LONG_CAPS = re.compile(r"\b[A-Z]{5,}\b")
+_WORDS = re.compile(r"[\w'-]+")
+_CAPS = re.compile(r"(?<![^\W\d_])[A-Z]{3,}(?![^\W\d_])")  # a word in capitals, three letters or more
 
 _MATCHER = CueMatcher(CUES)
+_VOICE = re.compile(VOICE)
 # Families that say something went wrong. "feeling" (worst, annoyed, ugh) says only that the writer is unhappy,
 # so it adds evidence but does not ground the sentiment in a product or service.
-_COMPLAINT = frozenset(f.name for f in FAMILIES.values() if not f.counter) - {"context", "voice", "intensity"}
+_COMPLAINT = frozenset(f.name for f in FAMILIES.values() if not f.counter) - {"context", "intensity"}
 _GROUNDING = (_COMPLAINT - {"feeling"}) | {"context"}
 
 
@@ -58,13 +58,13 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
     lowered = text.replace("\u2019", "'").replace("\u2018", "'").lower()
     scan = _MATCHER.scan(lowered)
 
-    totals: dict[str, float] = defaultdict(float)
+    totals: dict[str, float] = {}
     for hit in scan.hits:
-        totals[hit.cue.family] += hit.cue.weight
+        totals[hit.cue.family] = totals.get(hit.cue.family, 0.0) + hit.cue.weight
     family = {name: min(total, FAMILIES[name].cap) for name, total in totals.items()}
     evidence = sum(weight for name, weight in family.items() if name in _COMPLAINT)
     grounded = any(name in _GROUNDING for name in family)
-    personal = scan.handles > 0 or "voice" in family or "context" in family
+    personal = scan.handles > 0 or "context" in family or _VOICE.search(scan.text) is not None
     mixed = MIXED_FACTOR if evidence > 0 else 1.0
     # sarcasm says the kind words are not meant, and VADER reads them at face value
     sincere = 0.0 if "sarcasm" in family else mixed
@@ -89,7 +89,7 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
     elif compound >= 0.05:
         z -= POSITIVE_WEIGHT * compound * sincere
 
-    cues = [_label(hit, lowered) for hit in scan.hits if hit.cue.family not in ignored and hit.cue.family != "voice"]
+    cues = [_label(hit, scan.text) for hit in scan.hits if hit.cue.family not in ignored]
     if evidence > 0 or compound <= -0.05:
         heat, named = _heat(text)
         z += heat
@@ -104,7 +104,7 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
 
 def _label(hit: Hit, lowered: str) -> str:
     if hit.cue.family == "context":  # only the possessive was consumed; name the thing after it too
-        words = lowered[hit.start:hit.end + 40].split(None, 2)[:2]
+        words = _WORDS.findall(lowered, hit.start, hit.end + 40)[:2]
     else:
         words = hit.words.split()
     shown = " ".join(words)
@@ -113,15 +113,11 @@ def _label(hit: Hit, lowered: str) -> str:
 
 def _heat(text: str) -> tuple[float, str]:
     """Weight and name of "!!"/"?!" bursts and shouting; one capitalised acronym alone is not shouting."""
-    bangs = caps = 0
-    for token in _HEAT.findall(text):
-        if token[0] in "!?":
-            bangs += 1
-        else:
-            caps += 1
-    if caps == 1 and not _LONG_CAPS.search(text):
-        caps = 0
-    weight = min(BANG_WEIGHT * bangs + SHOUT_WEIGHT * min(caps, 2), FAMILIES["intensity"].cap)
+    bangs = text.count("!!") + text.count("?!") + text.count("!?")
+    capitals = _CAPS.findall(text) if text != text.lower() else []
+    shouting = len(capitals) >= 2 or any(len(word) >= 5 for word in capitals)
+    weight = min(BANG_WEIGHT * bool(bangs) * min(bangs, 2) + SHOUT_WEIGHT * shouting * min(len(capitals), 2),
+                 FAMILIES["intensity"].cap)
     if not weight:
         return 0.0, ""
-    return weight, "intensity: " + " ".join(name for name, seen in (("!!", bangs), ("CAPS", caps)) if seen)
+    return weight, "intensity: " + " ".join(name for name, seen in (("!!", bangs), ("CAPS", shouting)) if seen)

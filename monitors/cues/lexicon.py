@@ -43,7 +43,6 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("sarcasm", 2.4, prefix="sarcasm: "),
     Family("intensity", 0.8, prefix="intensity: "),
     Family("context", 0.4, prefix="about: "),
-    Family("voice", 0.0),
     Family("praise", 2.4, counter=True, prefix="praise: "),
     Family("resolved", 2.6, counter=True, prefix="resolved: "),
     Family("question", 1.0, counter=True, prefix="plain question: "),
@@ -52,6 +51,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("promo", 2.2, counter=True, prefix="promo: "),
     Family("brand reply", 2.4, counter=True, prefix="brand's own reply: "),
 )}
+
+# The writer speaks of themselves or to someone: not a cue, a gate for how much negative sentiment counts.
+VOICE = r"\b(?:i|i'm|im|i've|i'd|i'll|me|my|mine|we|we're|we've|our|us|you|your|you're|ur|u)\b"
 
 # Negated auxiliaries, with and without the apostrophe ("doesn't", "doesnt", "does not").
 NT = r"(?:n'?t| not)"
@@ -340,6 +342,4 @@ CUES: tuple[Cue, ...] = (
                             r"|we'?d (?:like|love|be happy) to (?:help|look into)|(?:happy|glad) to help|our team (?:will|can|is)"
                             r"|we'?ll (?:look into|get back|pass (?:this|that|it) on)|follow us (?:so|and) we can"),
 
-    # --- the writer speaks of themselves or to someone: a gate for sentiment, no weight of its own ---
-    Cue("voice", 0.0, r"i|i'm|im|i've|i'd|i'll|me|my|mine|we|we're|we've|our|us|you|your|you're|ur|u"),
 )
