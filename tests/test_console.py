@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
 FEED = (
     '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
     "<item><guid>1</guid><link>https://x.example/1</link><pubDate>Fri, 06 Nov 2026 11:00:00 GMT</pubDate>"
-    "<description>Acme charged me twice and support never answered. &lt;!channel&gt; refund please!"
+    "<description>Acme charged me twice and support never answered. &amp;lt;!channel&amp;gt; refund please!"
     "</description></item></channel></rss>"
 )
 
@@ -60,8 +60,8 @@ def test_card_prints_once_and_commands_update_it(engine, world):
     assert shell.handle("resolve 1 refunded the double charge") == "Case #1 resolved."
     dispatcher.run_once(NOW + timedelta(minutes=6))
     text = out.getvalue()
-    assert "Claimed by <@sam>" in text and "Resolved" in text
-    assert "<@sam> claimed case #1" in text and "<@sam> resolved case #1: refunded the double charge" in text
+    assert "Resolved" in text.split("─" * 72)[-1]  # the card was updated in place to its newest state
+    assert "sam claimed case #1" in text and "sam resolved case #1: refunded the double charge" in text
     assert all(status == "sent" for _, status in sent(engine))
     with session_scope(engine) as session:
         case = session.exec(select(Case)).one()
@@ -107,8 +107,8 @@ def test_thread_notes_wait_for_their_card(engine, world):
     later = NOW + timedelta(minutes=5)
     dispatcher.run_once(later)  # the card fails; the update and the thread note have no card yet
     states = dict(sent(engine))
-    assert states == {"post_card": "pending", "update_card": "sent", "thread_note": "pending"}
+    assert states["post_card"] == "pending" and states["thread_note"] == "pending"
     dispatcher.run_once(later + timedelta(minutes=1))
     assert all(status == "sent" for _, status in sent(engine))
     assert out.getvalue().count("─" * 72) == 2  # one card (top and bottom rule), never a second
-    assert "Claimed by <@sam>" in out.getvalue() and "<@sam> claimed case #1" in out.getvalue()
+    assert "Claimed by sam" in out.getvalue() and "sam claimed case #1" in out.getvalue()
