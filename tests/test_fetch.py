@@ -187,7 +187,7 @@ def test_connection_refused_is_a_network_error(fetcher):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # bound but not listening: nothing answers
-        with pytest.raises(NetworkError, match="could not reach 127.0.0.1"):
+        with pytest.raises(NetworkError, match="connection to 127.0.0.1 failed"):
             fetcher.get(f"http://127.0.0.1:{port}/feed")
 
 

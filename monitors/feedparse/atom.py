@@ -43,46 +43,45 @@ def parse_atom(root: etree._Element, namespace: str, builder: MentionBuilder) ->
 
 
 def _entry(entry, prefix: str, builder: MentionBuilder, feed_author: str | None, feed_language: str | None):
-    found: dict[str, str] = {}
-    dates: dict[str, str] = {}
-    link_element = None
+    identifier = author = source_author = None
+    title = content = summary = link = None
     link_rank = 99
+    dates: dict[str, str] = {}
     language = entry.get(XML_LANG)
     for child in entry:
         local = _local(child, prefix)
-        if local in ("id", "title") and local not in found:
-            found[local] = text_of(child).strip() if local == "id" else child
-        elif local in ("content", "summary") and local not in found:
-            found[local] = child
-            language = language or child.get(XML_LANG)
+        if local == "id" and identifier is None:
+            identifier = text_of(child).strip()
+        elif local == "title" and title is None:
+            title = child
+        elif local == "content" and content is None:
+            content = child
+        elif local == "summary" and summary is None:
+            summary = child
         elif local in _DATES and local not in dates:
             dates[local] = text_of(child)
-        elif local == "author" and "author" not in found:
-            found["author"] = _person(child, prefix) or ""
-        elif local == "source" and "source_author" not in found:
-            author = child.find(prefix + "author")
-            if author is not None:
-                found["source_author"] = _person(author, prefix) or ""
+        elif local == "author" and author is None:
+            author = _person(child, prefix)
+        elif local == "source" and source_author is None:
+            person = child.find(prefix + "author")
+            source_author = _person(person, prefix) if person is not None else None
         elif local == "link" and child.get("href"):
             rank = _link_rank(child)
             if rank < link_rank:
-                link_element, link_rank = child, rank
-    text = ""
-    for key in ("content", "summary"):
-        if key in found:
-            text = _text_construct(found[key])
-            if text:
-                break
-    title = found.get("title")
+                link, link_rank = child, rank
+    text = _text_construct(content) if content is not None else ""
+    if not text and summary is not None:
+        text = _text_construct(summary)
+    body = content if content is not None else summary
     return builder.build(
-        guid=found.get("id"),
-        link=link_element.get("href") if link_element is not None else None,
+        guid=identifier,
+        link=link.get("href") if link is not None else None,
         title=_text_construct(title) if title is not None else None,
         text=text,
-        author=found.get("author") or found.get("source_author") or feed_author,
+        author=author or source_author or feed_author,
         date=next((dates[key] for key in _DATES if dates.get(key, "").strip()), None),
-        language=language or feed_language,
-        base=link_element.base if link_element is not None else None,
+        language=language or (body.get(XML_LANG) if body is not None else None) or feed_language,
+        base=link.base if link is not None else None,
     )
 
 

@@ -17,6 +17,11 @@ _TRAILING_ZONE = re.compile(r"\s([A-Za-z]{3,4})\s*$")
 _ISO_LIKE = re.compile(r"^\d{4}-?\d{2}")
 _FRACTION = re.compile(r"(\.\d{1,6})\d+")  # Python takes at most microseconds
 _ZONE_WITHOUT_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
+# the shape nearly every RSS feed uses: "Sat, 01 Jun 2024 12:00:00 GMT" / "... +0200"
+_RFC822_COMMON = re.compile(
+    r"^(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:(GMT|UTC|UT|Z)|([+-])(\d{2})(\d{2}))$"
+)
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 _FALLBACK_FORMATS = (
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%b %d, %Y",
     "%B %d, %Y %H:%M", "%b %d, %Y %I:%M %p", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m", "%a, %d %b %Y", "%a, %d %B %Y",
@@ -30,6 +35,9 @@ def parse_date(value: str | None) -> datetime | None:
     text = " ".join(value.split())
     if not text or len(text) > 64:
         return None
+    parsed = _common(text)
+    if parsed is not None:
+        return parsed
     if _ISO_LIKE.match(text):
         parsed = _iso(text) or _rfc822(text)
     else:
@@ -37,6 +45,32 @@ def parse_date(value: str | None) -> datetime | None:
     parsed = parsed or _fallback(text)
     if parsed is None:
         return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _common(text: str) -> datetime | None:
+    """Fast paths for the two shapes most feeds use; None sends the text to the lenient parsers."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        match = _RFC822_COMMON.match(text)
+        month = _MONTHS.get(match.group(2).lower()) if match else None
+        if month is None:
+            return None
+        day, year, hour, minute, second, _, sign, zone_hours, zone_minutes = match.group(1, 3, 4, 5, 6, 7, 8, 9, 10)
+        offset = 0
+        if sign:
+            offset = (int(zone_hours) * 60 + int(zone_minutes)) * (1 if sign == "+" else -1)
+        try:
+            parsed = datetime(int(year), month, int(day), int(hour), int(minute), min(int(second), 59),
+                              tzinfo=timezone(timedelta(minutes=offset)))
+        except ValueError:
+            return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     try:

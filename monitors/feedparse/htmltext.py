@@ -16,7 +16,7 @@ _BLOCK_TAG = re.compile(
     r"|figcaption|br|hr)[\s/>])",
     re.IGNORECASE,
 )
-_MARKUP = re.compile(r"<[A-Za-z/!?]|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+_TAG = re.compile(r"<[A-Za-z/!?]")
 _PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, default_doctype=False)
 
 
@@ -24,8 +24,10 @@ def html_to_text(markup: str | None, limit: int = TEXT_LIMIT) -> str:
     """Plain text of an HTML fragment, whitespace tidied, at most `limit` characters."""
     if not markup:
         return ""
-    if _MARKUP.search(markup) is None:  # plain text: the common case for titles, and cheap
-        return clip(tidy(markup), limit)
+    if "<" not in markup:  # plain text, perhaps with entities: the common case for titles, and cheap
+        return clip(tidy(html.unescape(markup) if "&" in markup else markup), limit)
+    if _TAG.search(markup) is None:  # "I <3 it", "2 < 3": a "<" that starts no tag
+        return clip(tidy(html.unescape(markup)), limit)
     try:
         root = etree.fromstring("<div>" + _BLOCK_TAG.sub("\n<", markup) + "</div>", _PARSER)
     except (etree.ParserError, ValueError):

@@ -134,7 +134,7 @@ class Fetcher:
                 raise FetchError(f"not a usable URL: {url!r} ({exc})", permanent=True) from None
             except httpx.HTTPError as exc:
                 host = urlsplit(url).hostname or url
-                raise NetworkError(f"could not reach {host}: {_reason(exc)}") from None
+                raise NetworkError(f"connection to {host} failed: {_reason(exc)}") from None
 
     def _read(self, response: httpx.Response, clock: "_Clock") -> FetchResponse | str:
         status = response.status_code
