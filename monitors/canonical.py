@@ -1,0 +1,210 @@
+"""Identity keys for mentions: a canonical URL, a story fingerprint, an edit hash.
+
+``canonical_url`` is a key for "the same page", not a link to show: the mention keeps its original URL
+beside it. So it may drop what a browser would keep:
+- scheme and host are lower-cased; an internationalised host is written in IDNA ASCII (``xn--...``)
+  so both spellings agree; a leading ``www.`` is dropped (``www.acme.com`` and ``acme.com`` serve the
+  same page everywhere that matters); default ports, user info and a trailing dot in the host go;
+- dot segments are resolved, percent-escapes get upper-case hex and unreserved characters are
+  unescaped, a trailing slash goes except on the root path;
+- tracking parameters go (``utm_*``, ``fbclid``, ``gclid`` ... see ``TRACKING_PARAMS``); the rest are
+  sorted, keeping their original encoding;
+- the fragment goes, unless it is a ``#!`` route that carries the page;
+- redirect wrappers that name their target are unwrapped: Google ``/url`` links (Google Alerts uses
+  them), Facebook and Instagram link shims, YouTube, Slack, Reddit, LinkedIn and DuckDuckGo redirects.
+  Shorteners such as ``t.co`` need a network round trip and stay as they are.
+Anything that is not an http(s) URL with a host comes back stripped and otherwise untouched; the
+function never raises.
+
+``content_fingerprint`` is the story key: the same words cross-posted in several places (a retweet, a
+``via @x`` repost, the same post in two communities, the same text with different links) share it,
+and a one-word edit makes a different one. ``edit_hash`` is exact, for telling an edited
+re-publication from an unchanged one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import SplitResult, parse_qs, quote, unquote_plus, urlsplit, urlunsplit
+
+from monitors.query import tokenize
+
+__all__ = ["TRACKING_PARAMS", "canonical_url", "content_fingerprint", "edit_hash"]
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid",
+        "li_fat_id", "igshid", "igsh", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "vero_id",
+        "oly_anon_id", "oly_enc_id", "rb_clickid", "_ga", "_gl", "ref", "ref_src", "ref_url", "si", "spm",
+        "share_id", "sr_share",
+    }
+)  # fmt: skip
+_TRACKING_PREFIXES = ("utm_",)
+# Parameters that only track on particular sites (elsewhere "t" or "s" can carry meaning).
+_SITE_TRACKING = {
+    "twitter.com": {"s", "t"},
+    "x.com": {"s", "t"},
+    "youtube.com": {"feature", "pp"},
+    "youtu.be": {"feature"},
+}
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+# (host pattern, path, query parameters that may hold the target)
+_REDIRECTS = [
+    (re.compile(r"(www\.)?google\.[a-z.]+"), "/url", ("url", "q")),
+    (re.compile(r"(l|lm|m|www)\.facebook\.com|facebook\.com"), "/l.php", ("u",)),
+    (re.compile(r"l\.instagram\.com"), "/", ("u",)),
+    (re.compile(r"(www\.|m\.)?youtube\.com"), "/redirect", ("q",)),
+    (re.compile(r"slack-redir\.net"), "/link", ("url",)),
+    (re.compile(r"out\.reddit\.com"), None, ("url",)),
+    (re.compile(r"(www\.)?linkedin\.com"), "/redir/redirect", ("url",)),
+    (re.compile(r"(html\.)?duckduckgo\.com"), "/l/", ("uddg",)),
+]
+_MAX_UNWRAP = 5
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def canonical_url(url: str) -> str:
+    """The canonical form of ``url`` (see the module docstring); garbage comes back stripped."""
+    if not isinstance(url, str):
+        return ""
+    stripped = url.strip()
+    try:
+        return _canonical(stripped) or stripped
+    except (ValueError, UnicodeError):
+        return stripped
+
+
+def _canonical(url: str) -> str | None:
+    parts = urlsplit(url)
+    for _ in range(_MAX_UNWRAP):
+        target = _redirect_target(parts)
+        if target is None:
+            break
+        parts = urlsplit(target)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return None
+    netloc = _netloc(scheme, parts.netloc)
+    if not netloc:
+        return None
+    path = _path(parts.path)
+    query = _query(parts.query, netloc)
+    fragment = parts.fragment if parts.fragment.startswith("!") else ""
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _redirect_target(parts: SplitResult) -> str | None:
+    host = parts.hostname or ""
+    for host_pattern, path, names in _REDIRECTS:
+        if host_pattern.fullmatch(host) and (path is None or parts.path == path):
+            params = parse_qs(parts.query)
+            for name in names:
+                for value in params.get(name, ()):
+                    if urlsplit(value).scheme.lower() in _DEFAULT_PORTS and urlsplit(value).netloc:
+                        return value
+    return None
+
+
+def _netloc(scheme: str, netloc: str) -> str:
+    hostport = netloc.rpartition("@")[2]  # user info is never part of the page's identity
+    if hostport.startswith("["):  # IPv6 literal
+        host, _, rest = hostport.partition("]")
+        host += "]"
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port = hostport.partition(":")
+    if port and not port.isdigit():
+        raise ValueError(f"bad port {port!r}")
+    host = host.lower().rstrip(".")
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    if host.startswith("www.") and "." in host[4:]:
+        host = host[4:]
+    if port and port.lstrip("0") != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{int(port)}"
+    return host
+
+
+def _normalise_escapes(text: str, safe: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    return _ESCAPE.sub(one, quote(text, safe=safe))
+
+
+def _path(path: str) -> str:
+    segments: list[str] = []
+    for segment in path.split("/")[1:] if path.startswith("/") else path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    resolved = "/" + "/".join(segments)
+    if len(resolved) > 1 and resolved.endswith("/"):
+        resolved = resolved.rstrip("/") or "/"
+    return _normalise_escapes(resolved, _PATH_SAFE)
+
+
+def _query(query: str, host: str) -> str:
+    site_params = next(
+        (names for site, names in _SITE_TRACKING.items() if host == site or host.endswith("." + site)), set()
+    )
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        key = unquote_plus(pair.partition("=")[0]).lower()
+        if key in TRACKING_PARAMS or key in site_params or key.startswith(_TRACKING_PREFIXES):
+            continue
+        kept.append((key, _normalise_escapes(pair, _QUERY_SAFE)))
+    return "&".join(pair for _, pair in sorted(kept))
+
+
+# --- story fingerprints -----------------------------------------------------------------------------------
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_RETWEET = re.compile(r"^\s*RT\b\s*(?:@[\w.]+(?:@[\w.-]+)?)?\s*:?")
+_VIA = re.compile(r"[\s(\[|\-–—]*\bvia\s+@[\w.]+(?:@[\w.-]+)?[\s)\].!]*$", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w@])@\w+(?:@[\w-]+(?:\.[\w-]+)+)?")  # @name, and Mastodon's @name@host
+
+
+def _story_words(text: str) -> list[str]:
+    text = _URL.sub(" ", text)
+    text = _RETWEET.sub(" ", text)
+    text = _VIA.sub(" ", text)
+    text = _HANDLE.sub(" ", text)
+    return tokenize(text)  # casefolds, folds accents, drops '#' and all punctuation
+
+
+def content_fingerprint(title: str | None, text: str) -> str:
+    """sha1 hex of the story's normalised words; "" when no words and no links are left.
+
+    The title counts unless it merely repeats the start of the text (or the text repeats it), which is
+    how many feeds fill one from the other. A post of nothing but links is keyed by its canonical links.
+    """
+    title_words = _story_words(title or "")
+    text_words = _story_words(text or "")
+    shorter, longer = sorted((title_words, text_words), key=len)
+    words = longer if longer[: len(shorter)] == shorter else title_words + text_words
+    if not words:
+        found = _URL.findall(f"{title or ''} {text or ''}")
+        links = sorted({canonical_url(link.rstrip(".,;:!?)]}'\"")) for link in found})
+        if not links:
+            return ""
+        words = ["links:", *links]
+    return hashlib.sha1(" ".join(words).encode()).hexdigest()
+
+
+def edit_hash(title: str | None, text: str) -> str:
+    """sha1 hex of the exact title and text, blind only to Unicode composition and runs of whitespace."""
+    parts = (" ".join(unicodedata.normalize("NFC", part or "").split()) for part in (title, text))
+    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
