@@ -118,7 +118,8 @@ def main() -> int:
         "rounds": rounds,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "note": "texts per CPU-second on one core, best of rounds; the detector row excludes VADER (compound precomputed)",
+        "note": "texts per CPU-second on one core, best of rounds; "
+                "the detector row excludes VADER (compound precomputed)",
     }
     print(json.dumps(results, indent=2))
     if not args.quick:

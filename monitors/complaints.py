@@ -30,11 +30,18 @@ POSITIVE_WEIGHT = 1.4
 # that failed ("the 10% code didn't work"), so they count for less.
 MIXED_FACTOR = 0.4
 
+# Complaint words in news with no person in it are reported, not the writer's own: they count for half.
+REPORTED_FACTOR = 0.5
+
 RATING_WEIGHTS = {1: 2.6, 2: 1.6, 3: 0.3, 4: -1.4, 5: -2.4}
 
 # Heat ("!!", "?!", words in capitals) only amplifies: it counts when something is already wrong.
 BANG_WEIGHT = 0.4
 SHOUT_WEIGHT = 0.4
+# A star rating written in the text ("★★☆☆☆", "2/5", "one star"), used when the caller knows none.
+_TEXT_RATING = re.compile(r"(?P<glyphs>[★☆]{5})|(?<![\d.])(?P<digit>[1-5])(?:\.0)? ?(?:/|out of) ?(?:5|five)\b"
+                          r"|\b(?P<word>[1-5]|one|two|three|four|five)[- ]stars?\b", re.IGNORECASE)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _WORDS = re.compile(r"[\w'-]+")
 _CAPS = re.compile(r"(?<![^\W\d_])[A-Z]{3,}(?![^\W\d_])")  # a word in capitals, three letters or more
 
@@ -72,7 +79,8 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
     z = PRIOR + evidence + family.get("context", 0.0)
     z -= family.get("praise", 0.0) * sincere
     z -= (family.get("joke", 0.0) + family.get("promo", 0.0)) * mixed
-    z -= family.get("resolved", 0.0) + family.get("brand reply", 0.0)
+    z -= family.get("resolved", 0.0) + family.get("brand reply", 0.0) + family.get("self-blame", 0.0)
+    z -= family.get("guide", 0.0)
     # A question with nothing wrong in it asks for information; news with no person in it is commentary.
     ignored = set()
     if evidence > 0:
@@ -81,8 +89,8 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
         z -= family.get("question", 0.0)
     if personal:
         ignored.add("news")
-    else:
-        z -= family.get("news", 0.0)
+    elif "news" in family:
+        z -= family["news"] + evidence * REPORTED_FACTOR
 
     if compound <= -0.05:
         z += -compound * NEGATIVE_WEIGHT["grounded" if grounded else "personal" if personal else "impersonal"]
@@ -95,11 +103,24 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
         z += heat
         if named:
             cues.append(named)
-    if isinstance(rating, int) and rating in RATING_WEIGHTS:
+    where = ""
+    if not (isinstance(rating, int) and rating in RATING_WEIGHTS):
+        rating, where = _rating_in(text), " (in text)"
+    if rating is not None:
         z += RATING_WEIGHTS[rating]
         cues.append(f"{'low' if rating <= 2 else 'middling' if rating == 3 else 'high'} rating: {rating} star"
-                    + ("" if rating == 1 else "s"))
+                    + ("" if rating == 1 else "s") + where)
     return Assessment(score=1.0 / (1.0 + math.exp(-z)), cues=tuple(dict.fromkeys(cues)))
+
+
+def _rating_in(text: str) -> int | None:
+    found = _TEXT_RATING.search(text)
+    if found is None:
+        return None
+    if found["glyphs"]:
+        return found["glyphs"].count("★") or None
+    number = found["digit"] or found["word"].lower()
+    return int(number) if number.isdigit() else _NUMBER_WORDS[number]
 
 
 def _label(hit: Hit, lowered: str) -> str:

@@ -107,6 +107,19 @@ def test_jokes_news_promotions_and_brand_replies():
     assert not is_complaint("So sorry to hear that, please send us a DM with your order number", -0.1)
 
 
+def test_self_blame_and_how_to_guides():
+    assert not is_complaint("Missed my train because I forgot to set an alarm, my own fault", -0.4)
+    assert not is_complaint("Moved my phone plan to Shopco last spring and never looked back", 0.2)
+    assert not is_complaint("How to fix a printer that shows an error: a step-by-step guide", -0.3)
+
+
+def test_reported_complaints_in_news_count_for_less():
+    report = "Shopco shares slid after customers reported outages and refund delays, analysts said"
+    first_person = "I can't log in, the outage has lasted all day and I want a refund"
+    assert not is_complaint(report, -0.3)
+    assert is_complaint(first_person, -0.3)
+
+
 def test_anger_without_a_product_is_weaker_than_anger_about_one():
     bare = assess("I hate everything about today", -0.6).score
     about_order = assess("I hate that my order got lost", -0.6).score
@@ -151,6 +164,15 @@ def test_rating_pulls_the_score():
     assert "low rating: 1 star" in assess(text, rating=1).cues
     assert "high rating: 5 stars" in assess(text, rating=5).cues
     assert assess(text, rating=7).cues == ()  # out of range: ignored
+
+
+def test_star_ratings_written_in_the_text():
+    assert "low rating: 2 stars (in text)" in assess("★★☆☆☆ arrived late").cues
+    assert "low rating: 1 star (in text)" in assess("1/5, would not order again").cues
+    assert "high rating: 4 stars (in text)" in assess("Four stars, nice fabric").cues
+    assert assess("Four stars, nice fabric").score < assess("It is a jacket").score
+    # a rating the caller gives wins over one in the text
+    assert assess("1/5", rating=5).cues == ("high rating: 5 stars",)
 
 
 def test_more_negative_sentiment_raises_the_score():
