@@ -28,7 +28,7 @@ NEGATIVE_WEIGHT = {"grounded": 2.2, "personal": 1.2, "impersonal": 0.6}
 POSITIVE_WEIGHT = 1.4
 # Praise, politeness, jokes and promotions next to a stated failure are often sarcasm, courtesy or the very thing
 # that failed ("the 10% code didn't work"), so they count for less.
-MIXED_FACTOR = 0.4
+MIXED_FACTOR = 0.3
 
 # Complaint words in news with no person in it are reported, not the writer's own: they count for half.
 REPORTED_FACTOR = 0.5

@@ -113,7 +113,7 @@ CUES: tuple[Cue, ...] = (
                                r"| fully| been)? (?:happy|impressed|satisfied|pleased|good enough|good|great|helpful"
                                r"|okay|ok|fair|acceptable|amused|working|worked|reliable|fixed|resolved|delivered"
                                r"|received|recieved|arrived|refunded|responsive|available|professional|right|correct"
-                               r"|helped|what i (?:ordered|paid for|expected|asked for))"),
+                               r"|helped|sorted|what i (?:ordered|paid for|expected|asked for))"),
 
     # --- waiting, silence, being passed around ---
     Cue("waiting", 2.2, r"still (?:waiting|haven'?t|hasn'?t|have not|has not|not|no|nothing|can'?t|cannot|unable"
@@ -244,6 +244,7 @@ CUES: tuple[Cue, ...] = (
                         r"|shows as) (?:as )?delivered but|no (?:fix|solution|resolution) (?:yet|in sight)"),
     Cue("failure", 1.2, r"no longer (?:can|able|works?|available|possible|valid|supported|get|receive)"),
     Cue("failure", 0.8, r"stuck|(?:don'?t|do not|doesn'?t|does not|can'?t|cannot) see (?:the|my|any|it|a|an|our)"),
+    Cue("failure", 1.4, r"(?:has |have |had |just |all )?(?:disappeared|vanished|gone missing)|not seeing"),
     Cue("failure", 0.6, r"out of stock|sold out|unavailable"),
 
     # --- the same thing again ---
@@ -296,10 +297,10 @@ CUES: tuple[Cue, ...] = (
                         r"|what a (?:joke|shambles|mess|disgrace|rip)|not good enough|not acceptable|not okay|not ok"
                         r"|do better"),
     Cue("verdict", 1.6, r"(?:should|could) (?:have|'ve) been|(?:expected|expect|expecting) (?:better|more)"
-                        r"|should (?:have|'ve) (?:received|arrived|got|gotten|had|come)|(?:was|were) promised"
-                        r"|(?:supposed|meant) to (?:have (?:been|arrived|had)|arrive|receive|work|last)|(?:promised"
-                        r"|told|assured) (?:me|us)|false advertising|misleading|mis-?sold|lied|lying|disappoint\w*"
-                        r"|let down|letdown"),
+                        r"|should (?:have|'ve) (?:received|arrived|got|gotten|had|come)|(?:was|were) promised|(?:was"
+                        r"|were) supposed to|(?:supposed|meant) to (?:have (?:been|arrived|had)|arrive|receive|work"
+                        r"|last)|(?:promised|told|assured) (?:me|us)|false advertising|misleading|mis-?sold|lied"
+                        r"|lying|disappoint\w*|let down|letdown"),
     Cue("feeling", 1.0, r"worst|terrible|horrible|horrendous|awful|appalling|atrocious|abysmal|dreadful|disgusting"
                         r"|disgraceful|disgrace|shocking|pathetic|useless|unacceptable|ridiculous|outrageous"
                         r"|shambles|shambolic|rubbish|garbage|crap|crappy|suck|sucks|sucked|sucky|lousy"
@@ -331,14 +332,14 @@ CUES: tuple[Cue, ...] = (
                                  r"|we (?:get|receive|be able|hear)|(?:this|it) (?:be fixed|get fixed|be resolved"
                                  r"|be back|arrive)|you (?:fix|sort|resolve|respond|reply|get back|be back|refund"
                                  r"|answer|deliver|send|going))"),
-    Cue("failure question", 1.2, r"what(?:'s| is) up with|what(?:'s| is) (?:going on|happening|the (?:deal|problem"
-                                 r"|issue|hold ?up|delay))|is there (?:a|an|any) (?:problem|issue|outage|fault"
-                                 r"|reason)|(?:is|are) (?:your|the) (?:site|website|app|system|servers?|service"
-                                 r"|network|line|phone lines) (?:down|broken|not)|how (?:long|much longer|hard"
-                                 r"|difficult|many (?:more )?(?:times|days|weeks|hours)) (?:is|does|do|will|can"
-                                 r"|should|must|has|have|am|are|until)|(?:is|are) (?:anyone|anybody|someone"
-                                 r"|somebody) (?:going to|ever|actually|even)|(?:can|could|will) (?:someone|anyone"
-                                 r"|somebody|anybody) (?:please )?(?:help|explain|fix|sort|respond|reply"
+    Cue("failure question", 1.2, r"how come|what(?:'s| is) (?:up )?with|what(?:'s| is) (?:going on|happening"
+                                 r"|the (?:deal|problem|issue|hold ?up|delay))|is there (?:a|an|any) (?:problem"
+                                 r"|issue|outage|fault|reason)|(?:is|are) (?:your|the) (?:site|website|app|system"
+                                 r"|servers?|service|network|line|phone lines) (?:down|broken|not)|how (?:long"
+                                 r"|much longer|hard|difficult|many (?:more )?(?:times|days|weeks|hours)) (?:is|does"
+                                 r"|do|will|can|should|must|has|have|am|are|until)|(?:is|are) (?:anyone|anybody"
+                                 r"|someone|somebody) (?:going to|ever|actually|even)|(?:can|could|will) (?:someone"
+                                 r"|anyone|somebody|anybody) (?:please )?(?:help|explain|fix|sort|respond|reply"
                                  r"|tell me why)"),
 
     # --- asking for the thing to be put right ---
