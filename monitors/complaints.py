@@ -43,7 +43,8 @@ _TEXT_RATING = re.compile(r"(?P<glyphs>[★☆]{5})|(?<![\d.])(?P<digit>[1-5])(?
                           r"|\b(?P<word>[1-5]|one|two|three|four|five)[- ]stars?\b", re.IGNORECASE)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _WORDS = re.compile(r"[\w'-]+")
-_CAPS = re.compile(r"(?<![^\W\d_])[A-Z]{3,}(?![^\W\d_])")  # a word in capitals, three letters or more
+# a word in capitals, three letters or more (not inside a link's code, not an @handle)
+_CAPS = re.compile(r"(?<![\w@])[A-Z]{3,}(?!\w)")
 
 _MATCHER = CueMatcher(CUES)
 _VOICE = re.compile(VOICE)

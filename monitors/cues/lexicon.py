@@ -80,13 +80,14 @@ CUES: tuple[Cue, ...] = (
                         r"|getting back|fixing|telling)|(?:ruining|cancell?ing|losing|overcharging|wasting|ignoring"
                         r"|making me wait)\w*)"),
     Cue("sarcasm", 1.6, r"(?:thanks?|thank you|thx)(?: @\w+)? (?:so much |a lot "
-                        r"|again )?for(?= [^.!?]{0,60}\b(?:nothing|ripped|broken|wrong|late|delay|cancel|lost|losing"
-                        r"|charg|never|not|no|nobody|ruin|wast|ignor)\w*)"),
+                        r"|again )?for(?= [^.!?]{0,60}\b(?:nothing|ripped|broken|wrong|late|delay\w*|cancel\w*|lost"
+                        r"|losing|charg\w*|never|not|no|nobody|ruin\w*|wast\w*|ignor\w*)\b)"),
     Cue("sarcasm", 2.0, r"(?:great|good|nice|awesome|amazing|fantastic|brilliant|excellent|wonderful|stellar) (?:job"
                         r"|work|service|stuff|going|one)(?=[^.]{0,60}(?:\bnot\b|#not|/s\b|🙄|😒))"),
     Cue("sarcasm", 1.8, r"(?:love|loving|just love|gotta love|got to love|enjoy|appreciate) (?:it )?(?:when|how"
-                        r"|that)(?= [^.!?]{0,80}\b(?:cancel|delay|lost|lose|losing|charg|crash|break|broke|wait|late"
-                        r"|never|not|no|don'?t|doesn'?t|didn'?t|won'?t|can'?t|still|ignor)\w*)"),
+                        r"|that)(?= [^.!?]{0,80}\b(?:cancel\w*|delay\w*|lost|lose|losing|charg\w*|crash\w*|break\w*"
+                        r"|broke|broken|wait\w*|late|never|not|no|don'?t|doesn'?t|didn'?t|won'?t|can'?t|still"
+                        r"|ignor\w*)\b)"),
     Cue("sarcasm", 1.4, r"#not|/s|yeah right|said no one ever|said nobody ever|because that makes sense|oh great"
                         r"|oh joy|oh good|just great|how lovely|so glad i (?:paid|waited|chose|spent|bought)"),
 
