@@ -19,7 +19,8 @@ _FRACTION = re.compile(r"(\.\d{1,6})\d+")  # Python takes at most microseconds
 _ZONE_WITHOUT_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
 # the shape nearly every RSS feed uses: "Sat, 01 Jun 2024 12:00:00 GMT" / "... +0200"
 _RFC822_COMMON = re.compile(
-    r"^(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:(GMT|UTC|UT|Z)|([+-])(\d{2})(\d{2}))$"
+    r"^(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) "
+    r"(?:(GMT|UTC|UT|Z)|([+-])(\d{2})(\d{2}))$"
 )
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 _FALLBACK_FORMATS = (

@@ -123,7 +123,9 @@ class Fetcher:
             clock.start()  # waiting for a slot is not the server's fault; the deadline starts here
             try:
                 target = _with_file_host(url)
-                with deadline_at(clock.at), self._client.stream("GET", target, params=params, headers=headers) as response:
+                with deadline_at(clock.at), self._client.stream(
+                    "GET", target, params=params, headers=headers
+                ) as response:
                     result = self._read(response, clock)
                 if isinstance(result, FetchResponse) and target != url:
                     result.url = url
