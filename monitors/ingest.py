@@ -18,6 +18,9 @@ from storage.mentions import NewMention
 
 # VADER's cost grows with length; the opening of a long post carries its tone and its complaint
 SCORED_CHARS = 4000
+# Identical short posts ("acme down?") from different people are different customers, each owed an answer;
+# identical long texts are syndication or cross-posting of one story.
+STORY_MIN_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,15 @@ def priority(complaint_score: float, reach: int) -> float:
     """Severity times a gentle (log) reach factor: a 100k-follower complaint outranks a 10-follower one,
     but not by a factor of 10,000."""
     return round(complaint_score * (1.0 + math.log10(1 + max(reach, 0))), 4)
+
+
+def story_key(title: str | None, text: str, *, author: str | None, external_id: str) -> str:
+    fingerprint = content_fingerprint(title, text)
+    if not fingerprint:  # nothing to compare: a story of its own
+        return f"solo:{edit_hash(title, text)}:{external_id}"
+    if len(text.split()) < STORY_MIN_WORDS:
+        return f"{fingerprint}:{(author or '').casefold()}"
+    return fingerprint
 
 
 class Pipeline:
@@ -70,7 +82,7 @@ class Pipeline:
                 parent_id=item.parent_id,
                 published_at=published,
                 content_hash=edit_hash(item.title, item.text),
-                story_key=content_fingerprint(item.title, item.text),
+                story_key=story_key(item.title, item.text, author=item.author, external_id=item.external_id),
                 sentiment=score.sentiment,
                 sentiment_label=score.label,
                 complaint_score=score.complaint_score,

@@ -132,7 +132,7 @@ class Poller:
             outcome.error = f"could not store: {exc}"
             return outcome
         outcome.new, outcome.updated = stored.new, stored.updated
-        outcome.complaints, outcome.case_ids = len(stored.cases), [c.id for c in stored.cases]
+        outcome.complaints, outcome.case_ids = len(stored.case_ids), stored.case_ids
         return outcome
 
     def _failed(self, state: SourceState, now: datetime, interval: int, failures: int, outcome: SourceOutcome,

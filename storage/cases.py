@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.models import Brand, Case, Event, Mention
-from storage.outbox import enqueue
+from storage.outbox import enqueue, enqueue_many
 
 OPEN_STATES = ("open", "claimed", "snoozed")
 
@@ -48,21 +49,36 @@ def get_case(*, session: Session, case_id: int) -> Case:
     return case
 
 
-def open_case(
-    *, session: Session, mention: Mention, brand_id: int, now: datetime, sla_due_at: datetime | None,
-    priority: float = 0.0,
-) -> Case | None:
-    """Open a case for a complaint, once per mention; returns None when the mention already has one."""
-    exists = session.exec(select(Case.id).where(Case.mention_id == mention.id)).first()
-    if exists is not None:
-        return None
-    case = Case(mention_id=mention.id, brand_id=brand_id, opened_at=now, sla_due_at=sla_due_at, priority=priority)
-    session.add(case)
-    session.flush()
-    session.add(Event(case_id=case.id, actor="earful", action="opened", at=now))
-    enqueue(session=session, kind="post_card", dedupe_key=f"card:{case.id}", payload={"case_id": case.id},
-            channel=None, now=now)
-    return case
+@dataclass(frozen=True)
+class CaseRequest:
+    """A complaint that should become a case."""
+
+    mention_id: int
+    brand_id: int
+    sla_due_at: datetime | None
+    priority: float = 0.0
+
+
+def open_cases(*, session: Session, requests: list[CaseRequest], now: datetime) -> list[int]:
+    """Open one case per complaint (a mention that has one already is skipped), each with its audit event and
+    the outbox row that posts its card. Set-based: three statements for a whole batch, not three per case."""
+    if not requests:
+        return []
+    table = Case.__table__
+    rows = [{"mention_id": r.mention_id, "brand_id": r.brand_id, "status": "open", "priority": r.priority,
+             "opened_at": now, "sla_due_at": r.sla_due_at, "version": 1} for r in requests]
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    statement = (insert(table).on_conflict_do_nothing(index_elements=["mention_id"])
+                 .returning(table.c.id, sort_by_parameter_order=True))
+    case_ids = [case_id for (case_id,) in session.execute(statement, rows).all()]
+    if case_ids:
+        session.execute(sa.insert(Event.__table__), [
+            {"case_id": case_id, "actor": "earful", "action": "opened", "at": now} for case_id in case_ids])
+        enqueue_many(session=session, now=now, rows=[
+            {"kind": "post_card", "dedupe_key": f"card:{case_id}", "payload": {"case_id": case_id}, "channel": None}
+            for case_id in case_ids])
+    return case_ids
 
 
 def _transition(

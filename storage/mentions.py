@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.cases import open_case
+from storage.cases import CaseRequest, open_cases
 from storage.models import Case, Mention, MentionBrand
 from storage.upsert import insert_ignore
 
@@ -54,7 +54,7 @@ class BatchResult:
     updated: int = 0
     unchanged: int = 0
     cross_posts: int = 0
-    cases: list[Case] = field(default_factory=list)
+    case_ids: list[int] = field(default_factory=list)
 
 
 _EDITABLE = ("text", "title", "content_hash", "story_key", "sentiment", "sentiment_label", "complaint_score",
@@ -96,7 +96,7 @@ def store_batch(*, session: Session, source_id: int, items: list[NewMention], no
          for mention_id, item in inserted for brand_id in item.brand_ids],
         keys=["mention_id", "brand_id"],
     )
-    result.cases, result.cross_posts = _open_cases(session, inserted, now)
+    result.case_ids, result.cross_posts = _open_cases(session, inserted, now)
     return result
 
 
@@ -147,28 +147,26 @@ def _link_stories(session: Session, inserted: list[tuple[int, NewMention]]) -> N
     ])
 
 
-def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: datetime) -> tuple[list[Case], int]:
+def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: datetime) -> tuple[list[int], int]:
     wanted = [(mid, item) for mid, item in inserted if item.case_brand_id is not None]
     if not wanted:
         return [], 0
-    by_id = {m.id: m for m in session.exec(select(Mention).where(col(Mention.id).in_([mid for mid, _ in wanted])))}
-    story_ids = {m.story_id for m in by_id.values()}
+    story_of = dict(session.exec(
+        select(Mention.id, Mention.story_id).where(col(Mention.id).in_([mid for mid, _ in wanted]))).all())
     # a story that already has a case (an earlier cross-post) does not get a second one
     stories_with_case = set(
         session.exec(
             select(Mention.story_id).join(Case, Case.mention_id == Mention.id)
-            .where(col(Mention.story_id).in_(story_ids))
+            .where(col(Mention.story_id).in_(set(story_of.values())))
         ).all()
     )
-    cases, cross_posts = [], 0
+    requests, cross_posts = [], 0
     for mention_id, item in wanted:
-        mention = by_id[mention_id]
-        if mention.story_id in stories_with_case:
+        story = story_of[mention_id]
+        if story in stories_with_case:
             cross_posts += 1
             continue
-        case = open_case(session=session, mention=mention, brand_id=item.case_brand_id, now=now,
-                         sla_due_at=item.sla_due_at, priority=item.priority)
-        if case is not None:
-            cases.append(case)
-            stories_with_case.add(mention.story_id)
-    return cases, cross_posts
+        stories_with_case.add(story)
+        requests.append(CaseRequest(mention_id=mention_id, brand_id=item.case_brand_id,
+                                    sla_due_at=item.sla_due_at, priority=item.priority))
+    return open_cases(session=session, requests=requests, now=now), cross_posts

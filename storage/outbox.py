@@ -21,11 +21,17 @@ def enqueue(
     now: datetime, not_before: datetime | None = None,
 ) -> bool:
     """Add a row unless one with the same dedupe key exists; True when added."""
-    row = {
-        "kind": kind, "dedupe_key": dedupe_key, "payload": payload, "channel": channel, "status": "pending",
-        "attempts": 0, "next_attempt_at": not_before or now, "created_at": now,
-    }
-    return insert_ignore(session, Outbox, [row], keys=["dedupe_key"]) == 1
+    row = {"kind": kind, "dedupe_key": dedupe_key, "payload": payload, "channel": channel}
+    return enqueue_many(session=session, rows=[row], now=now, not_before=not_before) == 1
+
+
+def enqueue_many(
+    *, session: Session, rows: list[dict[str, Any]], now: datetime, not_before: datetime | None = None
+) -> int:
+    """Add rows given as {kind, dedupe_key, payload, channel}, skipping known dedupe keys; returns how many."""
+    full = [{**row, "status": "pending", "attempts": 0, "next_attempt_at": not_before or now, "created_at": now}
+            for row in rows]
+    return insert_ignore(session, Outbox, full, keys=["dedupe_key"])
 
 
 def take_due(*, session: Session, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)) -> list[Outbox]:
@@ -85,25 +91,29 @@ def pending_count(*, session: Session) -> int:
 # -- used by the Slack dispatcher (bot/outbox.py) ---------------------------------------------------------------
 
 
-def take_due_of_kind(
-    *, session: Session, kind: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2),
+def lease_due(
+    *, session: Session, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2),
+    kind: str | None = None,
 ) -> list[Outbox]:
-    """Lease every due row of one kind, e.g. all cards waiting, so a burst is seen whole."""
-    query = (
-        select(Outbox)
-        .where(Outbox.status == "pending", Outbox.kind == kind, col(Outbox.next_attempt_at) <= now)
-        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
-        .limit(limit)
-    )
+    """Lease due rows (oldest first; of one kind if given) in a single UPDATE ... RETURNING.
+
+    One statement is what makes it safe for several workers on SQLite too: SQLite has no SKIP LOCKED, and a
+    SELECT followed by an UPDATE lets two workers lease the same rows. The UPDATE takes the write lock first and
+    picks rows under it. On PostgreSQL the picking skips rows other workers hold."""
+    due = select(Outbox.id).where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
+    if kind is not None:
+        due = due.where(Outbox.kind == kind)
+    due = due.order_by(col(Outbox.next_attempt_at), col(Outbox.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query).all())
-    for row in rows:
-        row.next_attempt_at = now + lease
-        row.attempts += 1
-        session.add(row)
-    session.flush()
-    return rows
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        sa.update(Outbox)
+        .where(col(Outbox.id).in_(due.scalar_subquery()))
+        .values(next_attempt_at=now + lease, attempts=Outbox.attempts + 1)
+        .returning(Outbox)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return sorted(session.scalars(statement).all(), key=lambda row: row.id)
 
 
 def release(*, session: Session, outbox_id: int, at: datetime) -> None:

@@ -81,7 +81,7 @@ def test_cross_posts_are_one_story_with_one_case(engine):
     with session_scope(engine) as session:
         second = store_batch(session=session, source_id=sources["forum"], now=NOW,
                              items=[item("b", "acme ate my data!", story="k")])
-    assert len(first.cases) == 1 and second.cases == [] and second.cross_posts == 1
+    assert len(first.case_ids) == 1 and second.case_ids == [] and second.cross_posts == 1
     with session_scope(engine) as session:
         mentions = session.exec(select(Mention).order_by(Mention.id)).all()
     assert mentions[0].story_id == mentions[0].id == mentions[1].story_id
@@ -101,7 +101,7 @@ def open_one(engine) -> int:
     _, sources = setup_world(engine)
     with session_scope(engine) as session:
         return store_batch(session=session, source_id=sources["blog"], now=NOW,
-                           items=[item("1", "acme broke")]).cases[0].id
+                           items=[item("1", "acme broke")]).case_ids[0]
 
 
 def test_case_lifecycle_writes_events_and_outbox_rows(engine):
