@@ -31,8 +31,8 @@ from monitors.config import SlackConfig
 from storage.cases import CaseNotFound, case_view, cases_by_id, earlier_events, get_event, record_card
 from storage.db import session_scope
 from storage.models import Outbox, Source
-from storage.outbox import (mark_failed, mark_retry, mark_sent, release, rows_by_keys, sent_result, sent_since,
-                            take_due, take_due_of_kind)
+from storage.outbox import (lease_due, mark_failed, mark_retry, mark_sent, release, rows_by_keys, sent_result,
+                            sent_since)
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +143,9 @@ class Dispatcher:
 
     def _run(self, now: datetime, limit: int) -> int:
         with session_scope(self.engine) as session:
-            rows = take_due(session=session, now=now, limit=limit)
-            if any(row.kind == "post_card" for row in rows):
-                rows += take_due_of_kind(session=session, kind="post_card", now=now)  # see the whole burst
+            rows = lease_due(session=session, now=now, limit=limit)
+            if any(row.kind == "post_card" for row in rows):  # see the whole burst of cards
+                rows += lease_due(session=session, now=now, limit=500, kind="post_card")
             steps = self._plan(session, rows, now)
         run = _Run(now=now, deadline=self.monotonic() + self.budget)
         for i, (handler, group) in enumerate(steps):
@@ -273,9 +273,11 @@ class Dispatcher:
         try:
             channel_id, ts = self.deliverer.post(channel=channel, message=replace(message, key=key),
                                                  thread_ts=thread_ts)
-        finally:
-            self.pacer.sent(channel)
+        except BaseException:
+            self.pacer.sent(channel)  # a failed try still counts against the channel's rate
+            raise
         self.pacer.alias(channel, channel_id)
+        self.pacer.sent(channel)
         return channel_id, ts
 
     def update(self, run: _Run, *, channel: str, ts: str, message: Message) -> None:

@@ -98,8 +98,11 @@ class SlackDeliverer:
         self._call("chat_update", **args)
 
     def find_posted(self, *, channel: str, key: str, thread_ts: str | None = None) -> tuple[str, str] | None:
-        """The message an earlier try posted under `key`, if it reached Slack. A failed search answers None
-        (and the caller posts): better a rare duplicate than a lost card."""
+        """The message an earlier try posted under `key`, if it reached Slack.
+
+        When Slack is down or rate limiting, the search fails like the post would (try again later). When the
+        search itself is not allowed (no history scope, bot not in the channel), it answers None and the caller
+        posts: better a rare duplicate than a lost card."""
         try:
             channel_id = self.channel_id(channel)
             for message in self._recent(channel_id, thread_ts):
@@ -108,6 +111,8 @@ class SlackDeliverer:
                         (metadata.get("event_payload") or {}).get("key") == key:
                     return channel_id, message["ts"]
         except DeliveryError as exc:
+            if not (exc.blocked or exc.permanent):
+                raise
             log.warning("cannot look for an earlier post of %s (%s); posting", key, exc)
         return None
 

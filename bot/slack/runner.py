@@ -76,7 +76,8 @@ class _QuietHandler(WSGIRequestHandler):
 class HttpConnection:
     def __init__(self, server: WSGIServer):
         self.server = server
-        self.thread = threading.Thread(target=server.serve_forever, name="slack-http", daemon=True)
+        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="slack-http",
+                                       daemon=True)
         self.thread.start()
 
     @property
