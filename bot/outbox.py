@@ -134,8 +134,10 @@ class Dispatcher:
         """Send what is due; returns how many rows were settled (sent or given up)."""
         if self.paused_until is not None and now < self.paused_until:
             return 0
-        if not self._lock.acquire(blocking=False):
-            return 0  # another thread is sending; it will see these rows
+        # one run at a time per dispatcher (the pacer's memory is shared); a second caller, e.g. a click that
+        # wants its card updated now, waits for the running one and then sends what is due
+        if not self._lock.acquire(timeout=self.budget + 30):
+            return 0
         try:
             return self._run(now, limit)
         finally:

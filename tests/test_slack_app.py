@@ -18,7 +18,7 @@ from monitors.config import Secrets
 from storage import cases
 from storage.db import session_scope
 from tests.fixtures.slack_socket import SocketModeServer
-from tests.fixtures.slack_world import (SIGNING_SECRET, Triage, command_request, event_request, signed_headers,
+from tests.fixtures.slack_world import (Triage, command_request, event_request, signed_headers,
                                         view_submission_request)
 
 HOSTILE = "<!channel> refund me <@U123> or see <https://evil.example|innocent>"
@@ -120,7 +120,7 @@ def test_resolve_is_for_the_claimer_or_a_manager_and_dismiss_for_managers(triage
     triage.deliver()
     triage.press(ActionId.CLAIM, first, user="UANN")
     triage.press(ActionId.RESOLVE, first, user="UBOB")
-    assert triage.told("UBOB") == [f"Only <@UANN> (who has it) or a manager can resolve this case."]
+    assert triage.told("UBOB") == ["Only <@UANN> (who has it) or a manager can resolve this case."]
     assert triage.slack.modals == []  # refused before anyone types a note
     triage.press(ActionId.DISMISS, second, user="UBOB")
     assert triage.told("UBOB")[-1] == "Only a manager can mark a case as not a complaint."

@@ -77,7 +77,8 @@ def test_each_case_gets_one_card_that_later_changes_edit(triage):
     card = triage.card(ids[0])
     assert "Resolved" in card["blocks"][0]["text"]["text"] and "refunded" in card["blocks"][0]["text"]["text"]
     lines = [m["text"] for m in triage.slack.thread(triage.channel_id, card["ts"])]
-    assert lines == ["12:00 UTC <@UANN> claimed case #%d" % ids[0], "12:00 UTC <@UANN> resolved case #%d: refunded" % ids[0]]
+    assert lines == [f"12:00 UTC <@UANN> claimed case #{ids[0]}",
+                     f"12:00 UTC <@UANN> resolved case #{ids[0]}: refunded"]
     assert triage.outbox() == {"sent": 3 + 2 * 2}
 
 

@@ -19,9 +19,10 @@ def doctor(config: Optional[Path] = ConfigOption) -> None:
 
     findings = run_checks(load_or_exit(config), Secrets.from_env())
     for finding in findings:
-        mark = "[green]ok[/]  " if finding.ok and not finding.warning else ("[yellow]note[/]" if finding.ok else "[red]FIX[/] ")
+        fine = finding.ok and not finding.warning
+        mark = "[green]ok[/]  " if fine else ("[yellow]note[/]" if finding.ok else "[red]FIX[/] ")
         err.print(f"{mark} {finding.what}", soft_wrap=True, highlight=False)
-        if finding.fix and not (finding.ok and not finding.warning):
+        if finding.fix and not fine:
             err.print(f"       → {finding.fix}", soft_wrap=True, markup=False)
     problems = sum(1 for f in findings if not f.ok)
     err.print(f"{problems} problem(s) to fix." if problems else "Slack is set up.")

@@ -55,6 +55,7 @@ class CaseRef:
             seconds = data.get("for")
         except (json.JSONDecodeError, TypeError, KeyError, AttributeError):
             raise ValueError(f"not a case reference: {raw!r}") from None
-        if not isinstance(case_id, int) or case_id <= 0 or not (seconds is None or (isinstance(seconds, int) and seconds > 0)):
+        good_seconds = seconds is None or (isinstance(seconds, int) and seconds > 0)
+        if not isinstance(case_id, int) or case_id <= 0 or not good_seconds:
             raise ValueError(f"not a case reference: {raw!r}")
         return cls(case_id, seconds)

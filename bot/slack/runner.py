@@ -38,7 +38,7 @@ def run_slack(runtime, stop: threading.Event) -> None:
     runtime.attach(SlackDeliverer(make_client(secrets.slack_bot_token, base_url=secrets.slack_api_url)))
     try:
         app = build_app(config=runtime.config, secrets=secrets, engine=runtime.engine, clock=runtime.clock,
-                        on_change=lambda: _kick(runtime))
+                        on_change=Kicker(runtime.outbox_job))
     except BoltError as exc:  # auth.test refused the token
         raise SystemExit(f"Slack refused SLACK_BOT_TOKEN ({exc}); `earful doctor` says what to fix") from None
     runtime.start_scheduler()
@@ -50,9 +50,26 @@ def run_slack(runtime, stop: threading.Event) -> None:
         connection.close()
 
 
-def _kick(runtime) -> None:
-    """Send a changed card right away instead of at the next outbox tick (off the listener's thread)."""
-    threading.Thread(target=runtime.outbox_job, name="outbox-kick", daemon=True).start()
+class Kicker:
+    """Runs a job soon after it is asked to, on its own thread; asks that arrive meanwhile make one more run.
+    Listeners use it to send a changed card right away instead of at the next outbox tick."""
+
+    def __init__(self, job):
+        self.job = job
+        self._wanted = threading.Event()
+        threading.Thread(target=self._loop, name="outbox-kick", daemon=True).start()
+
+    def __call__(self) -> None:
+        self._wanted.set()
+
+    def _loop(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                self.job()
+            except Exception:  # noqa: BLE001 - the scheduled run will try again; keep the thread alive
+                log.exception("sending right away failed")
 
 
 def connect(app: App, secrets: Secrets, *, port: int | None = None) -> Connection:
