@@ -34,26 +34,6 @@ def enqueue_many(
     return insert_ignore(session, Outbox, full, keys=["dedupe_key"])
 
 
-def take_due(*, session: Session, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)) -> list[Outbox]:
-    """Lease due rows, oldest first. A leased row is invisible to other workers until the lease runs out,
-    so a worker that dies mid-send has its rows retried by another."""
-    query = (
-        select(Outbox)
-        .where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
-        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query).all())
-    for row in rows:
-        row.next_attempt_at = now + lease
-        row.attempts += 1
-        session.add(row)
-    session.flush()
-    return rows
-
-
 def mark_sent(
     *, session: Session, outbox_id: int, now: datetime, channel: str | None = None, ts: str | None = None
 ) -> None:

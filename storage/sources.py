@@ -73,23 +73,28 @@ def lease_due_sources(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int = 1000, all_enabled: bool = False
 ) -> list[Source]:
     """Take the sources due for a poll and lease them to `owner`, so other workers skip them until the lease
-    ends. `all_enabled` takes every enabled source regardless of its schedule (`earful poll --once`)."""
-    query = select(Source).where(
+    ends. `all_enabled` takes every enabled source regardless of its schedule (`earful poll --once`).
+
+    One UPDATE ... RETURNING picks and leases under the write lock, so two workers never lease the same
+    source, on SQLite (no SKIP LOCKED there) as on PostgreSQL."""
+    due = select(Source.id).where(
         Source.enabled == True,  # noqa: E712  (SQL expression)
         col(Source.disabled_reason).is_(None),
         sa.or_(col(Source.lease_until).is_(None), col(Source.lease_until) <= now),
     )
     if not all_enabled:
-        query = query.where(sa.or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
-    query = query.order_by(col(Source.next_poll_at), col(Source.id)).limit(limit)
+        due = due.where(sa.or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
+    due = due.order_by(col(Source.next_poll_at), col(Source.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    sources = list(session.exec(query).all())
-    for source in sources:
-        source.lease_owner, source.lease_until = owner, now + lease
-        session.add(source)
-    session.flush()
-    return sources
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        sa.update(Source)
+        .where(col(Source.id).in_(due.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(Source)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return sorted(session.scalars(statement).all(), key=lambda source: source.id)
 
 
 def record_success(

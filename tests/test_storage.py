@@ -13,7 +13,7 @@ from storage import cases
 from storage.db import StorageError, make_engine, migrate, open_database, session_scope
 from storage.mentions import NewMention, store_batch
 from storage.models import Case, Event, Mention, MentionBrand, Outbox, Source
-from storage.outbox import enqueue, mark_sent, take_due
+from storage.outbox import enqueue, mark_sent, lease_due
 from storage.sources import (BrandSpec, SourceSpec, lease_due_sources, record_failure, record_success,
                              sync_brands, sync_sources)
 
@@ -220,13 +220,13 @@ def test_outbox_dedupes_and_leases(engine):
         assert enqueue(session=session, kind="k", dedupe_key="a", payload={}, channel=None, now=NOW)
         assert not enqueue(session=session, kind="k", dedupe_key="a", payload={}, channel=None, now=NOW)
     with session_scope(engine) as session:
-        taken = take_due(session=session, now=NOW)
+        taken = lease_due(session=session, now=NOW)
     with session_scope(engine) as session:
-        assert take_due(session=session, now=NOW) == []  # leased to the first taker
+        assert lease_due(session=session, now=NOW) == []  # leased to the first taker
     with session_scope(engine) as session:
         mark_sent(session=session, outbox_id=taken[0].id, now=NOW, channel="C1", ts="1.0")
     with session_scope(engine) as session:
-        assert take_due(session=session, now=NOW + timedelta(hours=1)) == []
+        assert lease_due(session=session, now=NOW + timedelta(hours=1)) == []
 
 
 def test_migrations_are_idempotent(database_url):
@@ -245,3 +245,28 @@ def test_migrations_are_idempotent(database_url):
 def test_bad_database_url_is_a_clear_error(url, words):
     with pytest.raises(StorageError, match=words):
         open_database(url)
+
+
+def test_two_workers_never_lease_the_same_source(engine):
+    with session_scope(engine) as session:
+        sync_sources(session=session, now=NOW, specs=[
+            SourceSpec(f"s{i}", "feed", f"https://x.example/{i}", {}, [], 600, True) for i in range(40)])
+    leased: dict[str, list[str]] = {}
+    barrier = threading.Barrier(3)
+
+    def worker(owner: str) -> None:
+        barrier.wait()
+        got = []
+        for _ in range(20):
+            with session_scope(engine) as session:
+                got += [s.name for s in lease_due_sources(session=session, now=NOW, owner=owner, limit=3,
+                                                          lease=timedelta(minutes=5))]
+        leased[owner] = got
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    everything = [name for names in leased.values() for name in names]
+    assert len(everything) == len(set(everything)) == 40
