@@ -77,7 +77,7 @@ class Poller:
             return outcomes
         with ThreadPoolExecutor(max_workers=min(self.workers, len(sources)), thread_name_prefix="poll") as pool:
             futures: dict[Future, tuple] = {
-                pool.submit(self._fetch, state): (state, interval, failures, brands)
+                pool.submit(self._fetch, state, now): (state, interval, failures, brands)
                 for state, interval, failures, brands in sources
             }
             for done, future in enumerate(as_completed(futures), start=1):
@@ -94,11 +94,11 @@ class Poller:
                            params=dict(source.params), etag=source.etag, last_modified=source.last_modified,
                            cursor=source.cursor)
 
-    def _fetch(self, state: SourceState) -> PollResult:
+    def _fetch(self, state: SourceState, now: datetime) -> PollResult:
         kind = SOURCE_KINDS.get(state.kind)
         if kind is None:
             raise FetchError(f"unknown source kind {state.kind!r}")
-        return kind.poll(self.fetcher, state)
+        return kind.poll(self.fetcher, state, now=now)
 
     def _settle(self, future: Future, state: SourceState, interval: int, failures: int, brands: list[str],
                 now: datetime) -> SourceOutcome:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from monitors.config import SourceConfig
@@ -9,6 +11,8 @@ from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
 from monitors.sources import SOURCE_KINDS
 from monitors.sources.base import SourceState
 from monitors.sources.feed import FeedSource
+
+NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
 from tests.fixtures.feed_server import FEEDS_DIR
 
 RSS = (FEEDS_DIR / "rss20.xml").read_bytes()
@@ -32,13 +36,13 @@ def test_feed_is_registered():
 def test_poll_then_poll_again_without_changes(feed_server, fetcher):
     feed_server.route("/rss", RSS, content_type="application/rss+xml", etag='"e1"',
                       last_modified="Wed, 06 Mar 2024 09:00:00 GMT", gzip=True)
-    first = FeedSource().poll(fetcher, state(feed_server.url("/rss")))
+    first = FeedSource().poll(fetcher, state(feed_server.url("/rss")), now=NOW)
     assert [m.external_id for m in first.mentions][:2] == ["blog-4711", "https://blog.example.com/2024/great"]
     assert (first.etag, first.last_modified, first.not_modified) == ('"e1"', "Wed, 06 Mar 2024 09:00:00 GMT", False)
     assert "application/rss+xml" in feed_server.last("/rss").headers["accept"]
 
     second = FeedSource().poll(fetcher, state(feed_server.url("/rss"), etag=first.etag,
-                                              last_modified=first.last_modified))
+                                              last_modified=first.last_modified), now=NOW)
     assert second.not_modified and second.mentions == []
     assert (second.etag, second.last_modified) == (first.etag, first.last_modified)
     assert feed_server.last("/rss").headers["if-none-match"] == '"e1"'
@@ -47,14 +51,14 @@ def test_poll_then_poll_again_without_changes(feed_server, fetcher):
 def test_relative_links_resolve_against_the_url_after_redirects(feed_server, fetcher):
     feed_server.redirect("/old-feed", "/blog/feed.xml", status=301)
     feed_server.route("/blog/feed.xml", (FEEDS_DIR / "relative_links.xml").read_bytes())
-    result = FeedSource().poll(fetcher, state(feed_server.url("/old-feed")))
+    result = FeedSource().poll(fetcher, state(feed_server.url("/old-feed")), now=NOW)
     assert result.mentions[0].url == feed_server.url("/news/1")
     assert result.mentions[1].url == feed_server.url("/blog/2")
 
 
 def test_an_ill_formed_feed_yields_entries_and_warnings(feed_server, fetcher):
     feed_server.route("/broken", (FEEDS_DIR / "illformed_unclosed.xml").read_bytes())
-    result = FeedSource().poll(fetcher, state(feed_server.url("/broken")))
+    result = FeedSource().poll(fetcher, state(feed_server.url("/broken")), now=NOW)
     assert len(result.mentions) == 3
     assert any("not well-formed" in w for w in result.warnings)
 
@@ -62,21 +66,21 @@ def test_an_ill_formed_feed_yields_entries_and_warnings(feed_server, fetcher):
 def test_a_lying_charset_header_is_overruled_by_the_document(feed_server, fetcher):
     feed_server.route("/latin", (FEEDS_DIR / "encoding_latin1_cp1252.xml").read_bytes(),
                       content_type="application/rss+xml; charset=utf-8")
-    result = FeedSource().poll(fetcher, state(feed_server.url("/latin")))
+    result = FeedSource().poll(fetcher, state(feed_server.url("/latin")), now=NOW)
     assert result.mentions[0].title == "“Quoted” Acme über"
 
 
 def test_a_local_feed_file_polls_offline(fetcher):
     url = (FEEDS_DIR / "atom10.xml").as_uri()
-    result = FeedSource().poll(fetcher, state(url))
+    result = FeedSource().poll(fetcher, state(url), now=NOW)
     assert len(result.mentions) == 3 and result.last_modified
-    assert FeedSource().poll(fetcher, state(url, last_modified=result.last_modified)).not_modified
+    assert FeedSource().poll(fetcher, state(url, last_modified=result.last_modified), now=NOW).not_modified
 
 
 def test_an_html_page_is_a_permanent_content_error_naming_the_feed(feed_server, fetcher):
     feed_server.route("/blog/", (FEEDS_DIR / "html_page.html").read_bytes(), content_type="text/html")
     with pytest.raises(ContentError) as caught:
-        FeedSource().poll(fetcher, state(feed_server.url("/blog/")))
+        FeedSource().poll(fetcher, state(feed_server.url("/blog/")), now=NOW)
     assert caught.value.permanent
     assert feed_server.url("/blog/feed.xml") in caught.value.message
 
@@ -84,14 +88,14 @@ def test_an_html_page_is_a_permanent_content_error_naming_the_feed(feed_server, 
 def test_an_empty_body_is_a_transient_content_error(feed_server, fetcher):
     feed_server.route("/empty", b"")
     with pytest.raises(ContentError, match="empty body") as caught:
-        FeedSource().poll(fetcher, state(feed_server.url("/empty")))
+        FeedSource().poll(fetcher, state(feed_server.url("/empty")), now=NOW)
     assert not caught.value.permanent
 
 
 def test_http_errors_pass_through(feed_server, fetcher):
     feed_server.route("/gone", b"", status=410)
     with pytest.raises(HTTPStatusError) as caught:
-        FeedSource().poll(fetcher, state(feed_server.url("/gone")))
+        FeedSource().poll(fetcher, state(feed_server.url("/gone")), now=NOW)
     assert caught.value.permanent and caught.value.status == 410
 
 
@@ -106,9 +110,9 @@ def test_external_entities_over_http_are_never_fetched(feed_server, fetcher):
     feed_server.route("/dtd", dtd)
 
     with pytest.raises(ContentError, match="declares its own XML entities") as caught:
-        FeedSource().poll(fetcher, state(feed_server.url("/xxe")))
+        FeedSource().poll(fetcher, state(feed_server.url("/xxe")), now=NOW)
     assert caught.value.permanent
-    result = FeedSource().poll(fetcher, state(feed_server.url("/dtd")))
+    result = FeedSource().poll(fetcher, state(feed_server.url("/dtd")), now=NOW)
     assert "FROM-DTD" not in (result.mentions[0].title or "")
     assert feed_server.hits("/secret") == 0 and feed_server.hits("/evil.dtd") == 0
 

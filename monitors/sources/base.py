@@ -68,8 +68,9 @@ class SourceKind(ABC):
         require_http_url(config.url)
 
     @abstractmethod
-    def poll(self, fetcher: "Fetcher", state: SourceState) -> PollResult:
-        """Fetch what is new since `state` and return it. Raise monitors.fetch.FetchError subclasses on failure."""
+    def poll(self, fetcher: "Fetcher", state: SourceState, *, now: datetime) -> PollResult:
+        """Fetch what is new since `state` and return it. Raise monitors.fetch.FetchError subclasses on failure.
+        `now` is the poll cycle's time (for "since" cursors and judging dates); never read the clock here."""
 
 
 def require_http_url(url: str, *, allow_file: bool = True) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitors import feedparse  # a module reference: feedparse imports this package's base module
@@ -25,7 +25,7 @@ class FeedSource(SourceKind):
     def validate(self, config: "SourceConfig") -> None:
         require_http_url(config.url, allow_file=True)  # file: lets the example config run offline
 
-    def poll(self, fetcher: Fetcher, state: SourceState) -> PollResult:
+    def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         response = fetcher.get(
             state.url, etag=state.etag, last_modified=state.last_modified, headers={"Accept": FEED_ACCEPT}
         )
@@ -37,7 +37,7 @@ class FeedSource(SourceKind):
             )
         try:
             parsed = feedparse.parse_feed(
-                response.body, url=response.url, content_type=response.content_type, now=datetime.now(timezone.utc)
+                response.body, url=response.url, content_type=response.content_type, now=now
             )
         except feedparse.FeedError as exc:
             raise ContentError(exc.message, status=response.status, permanent=exc.permanent) from exc
