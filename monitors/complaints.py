@@ -100,13 +100,13 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
 
     cues = [_label(hit, scan.text) for hit in scan.hits if hit.cue.family not in ignored]
     if evidence > 0 or compound <= -0.05:
-        heat, named = _heat(text)
+        heat, named = _heat(text, has_capitals=text != lowered)
         z += heat
         if named:
             cues.append(named)
     where = ""
     if not (isinstance(rating, int) and rating in RATING_WEIGHTS):
-        rating, where = _rating_in(text), " (in text)"
+        rating, where = _rating_in(text, lowered), " (in text)"
     if rating is not None:
         z += RATING_WEIGHTS[rating]
         cues.append(f"{'low' if rating <= 2 else 'middling' if rating == 3 else 'high'} rating: {rating} star"
@@ -114,7 +114,10 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
     return Assessment(score=1.0 / (1.0 + math.exp(-z)), cues=tuple(dict.fromkeys(cues)))
 
 
-def _rating_in(text: str) -> int | None:
+def _rating_in(text: str, lowered: str) -> int | None:
+    if not ("/5" in text or "/ 5" in text or "/five" in lowered or "/ five" in lowered or "star" in lowered
+            or "out of" in lowered or "★" in text or "☆" in text):
+        return None  # the regex is slow for what it almost never finds
     found = _TEXT_RATING.search(text)
     if found is None:
         return None
@@ -133,13 +136,12 @@ def _label(hit: Hit, lowered: str) -> str:
     return FAMILIES[hit.cue.family].prefix + (shown if len(shown) <= 40 else shown[:39] + "…")
 
 
-def _heat(text: str) -> tuple[float, str]:
+def _heat(text: str, has_capitals: bool) -> tuple[float, str]:
     """Weight and name of "!!"/"?!" bursts and shouting; one capitalised acronym alone is not shouting."""
-    bangs = text.count("!!") + text.count("?!") + text.count("!?")
-    capitals = _CAPS.findall(text) if text != text.lower() else []
+    bangs = min(text.count("!!") + text.count("?!") + text.count("!?"), 2)
+    capitals = _CAPS.findall(text) if has_capitals else []
     shouting = len(capitals) >= 2 or any(len(word) >= 5 for word in capitals)
-    weight = min(BANG_WEIGHT * bool(bangs) * min(bangs, 2) + SHOUT_WEIGHT * shouting * min(len(capitals), 2),
-                 FAMILIES["intensity"].cap)
+    weight = min(BANG_WEIGHT * bangs + SHOUT_WEIGHT * shouting * min(len(capitals), 2), FAMILIES["intensity"].cap)
     if not weight:
         return 0.0, ""
     return weight, "intensity: " + " ".join(name for name, seen in (("!!", bangs), ("CAPS", shouting)) if seen)

@@ -69,12 +69,16 @@ def test_sarcasm():
     assert is_complaint("Great job on the delivery guys, not. Box arrived crushed", 0.6)
     assert is_complaint("Love how the train is late every single morning", 0.4)
     assert "sarcasm: thanks for nothing" in assess("thanks for nothing").cues
+    # thanks followed by an ordinary word that merely starts like a failure word ("now", "note") is sincere
+    assert not any(c.startswith("sarcasm") for c in assess("Thanks for this, now I have a case number").cues)
 
 
 def test_heat_amplifies_only_what_is_already_wrong():
     calm = assess("My order arrived damaged", -0.4).score
     hot = assess("My order arrived DAMAGED AGAIN!!", -0.4).score
     assert hot > calm
+    assert not any(c.startswith("intensity") for c in assess(
+        "My order arrived damaged https://t.co/AbCDEFGH12 @SHOPCO", -0.4).cues)  # link codes and handles
     excited = assess("WOW what a GREAT launch!!", 0.8)
     assert not any(c.startswith("intensity") for c in excited.cues)
     assert excited.score < 0.2
