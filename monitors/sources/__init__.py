@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 from monitors.sources.feed import FeedSource
+from monitors.sources.reddit import RedditSource
 
 SOURCE_KINDS: dict[str, SourceKind] = {
     source.kind: source
     for source in (
         FeedSource(),
+        RedditSource(),
     )
 }
 
