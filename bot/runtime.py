@@ -42,7 +42,8 @@ class Runtime:
         engine = open_database(secrets.database_url)
         brand_ids = apply_config(engine, config, now=clock())
         fetcher = Fetcher(FetchSettings.from_config(config.fetch))
-        poller = Poller(engine, Pipeline(config, brand_ids), fetcher, workers=config.fetch.workers)
+        poller = Poller(engine, Pipeline(config, brand_ids), fetcher, workers=config.fetch.workers,
+                        processes=config.ingest.processes or None)
         return cls(config=config, secrets=secrets, engine=engine, poller=poller, fetcher=fetcher, clock=clock)
 
     def attach(self, deliverer: Deliverer) -> Dispatcher:
@@ -86,5 +87,6 @@ class Runtime:
     def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.poller.close()
         self.fetcher.close()
         self.engine.dispose()

@@ -128,6 +128,10 @@ class FetchConfig(_Section):
     workers: int = Field(default=8, ge=1)
 
 
+class IngestConfig(_Section):
+    processes: int = Field(default=0, ge=0)  # 0: one per core
+
+
 class Config(_Section):
     brands: list[BrandConfig] = []
     sources: list[SourceConfig] = []
@@ -135,6 +139,7 @@ class Config(_Section):
     complaints: ComplaintConfig = ComplaintConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     fetch: FetchConfig = FetchConfig()
+    ingest: IngestConfig = IngestConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Config":

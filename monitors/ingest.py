@@ -50,6 +50,7 @@ class Pipeline:
 
     def __init__(self, config: Config, brand_ids: dict[str, int], scorer: Scorer | None = None):
         self.config = config
+        self.brand_ids = dict(brand_ids)
         self.brands = {b.name: BrandRef(brand_ids[b.name], b.name, b.competitor) for b in config.brands}
         self.matcher = Matcher([compile_brand(b.name, b.query, b.exclude) for b in config.brands])
         self.scorer = scorer or Scorer(threshold=config.complaints.threshold)

@@ -12,7 +12,7 @@ import logging
 import os
 import random
 import socket
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from monitors.fetch import Fetcher, FetchError, backoff_delay
 from monitors.ingest import Pipeline
+from monitors.scoring_pool import ScoringPool
 from monitors.sources import SOURCE_KINDS, PollResult, SourceState
 from storage.db import session_scope
 from storage.mentions import store_batch
@@ -47,6 +48,21 @@ class SourceOutcome:
     case_ids: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _Poll:
+    """One source's way through a cycle."""
+
+    state: SourceState
+    interval: int
+    failures: int
+    brands: list[str]
+    result: PollResult | None = None
+    outcome: SourceOutcome = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outcome = SourceOutcome(name=self.state.name, kind=self.state.kind)
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -54,7 +70,7 @@ def worker_id() -> str:
 class Poller:
     def __init__(
         self, engine: sa.Engine, pipeline: Pipeline, fetcher: Fetcher, *, workers: int = 8,
-        owner: str | None = None, rng: random.Random | None = None,
+        owner: str | None = None, rng: random.Random | None = None, processes: int | None = 1,
     ):
         self.engine = engine
         self.pipeline = pipeline
@@ -62,31 +78,50 @@ class Poller:
         self.workers = workers
         self.owner = owner or worker_id()
         self.rng = rng or random.Random()
+        self.scoring = ScoringPool(pipeline, processes=processes)
 
     def poll_due(
         self, now: datetime, *, all_enabled: bool = False,
         on_progress: Callable[[SourceOutcome, int, int], None] | None = None,
     ) -> list[SourceOutcome]:
-        """Poll what is due (or every enabled source); `on_progress(outcome, done, total)` after each one."""
+        """Poll what is due (or every enabled source); `on_progress(outcome, done, total)` after each one.
+
+        Three stages overlap: fetching (threads), matching and scoring (processes, for big batches), storing
+        (this thread, one transaction per source)."""
         with session_scope(self.engine) as session:
             leased = lease_due_sources(session=session, now=now, owner=self.owner, all_enabled=all_enabled,
                                        lease=timedelta(minutes=10))
-            sources = [(self._state(s), s.interval_seconds, s.consecutive_failures, list(s.brands)) for s in leased]
+            polls = [_Poll(self._state(s), s.interval_seconds, s.consecutive_failures, list(s.brands))
+                     for s in leased]
         outcomes: list[SourceOutcome] = []
-        if not sources:
+
+        def finished(outcome: SourceOutcome) -> None:
+            outcomes.append(outcome)
+            if on_progress:
+                on_progress(outcome, len(outcomes), len(polls))
+
+        if not polls:
             return outcomes
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(sources)), thread_name_prefix="poll") as pool:
-            futures: dict[Future, tuple] = {
-                pool.submit(self._fetch, state, now): (state, interval, failures, brands)
-                for state, interval, failures, brands in sources
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(polls)), thread_name_prefix="poll") as pool:
+            stage: dict[Future, tuple[str, _Poll]] = {
+                pool.submit(self._fetch, poll.state, now): ("fetched", poll) for poll in polls
             }
-            for done, future in enumerate(as_completed(futures), start=1):
-                state, interval, failures, brands = futures[future]
-                outcome = self._settle(future, state, interval, failures, brands, now)
-                outcomes.append(outcome)
-                if on_progress:
-                    on_progress(outcome, done, len(sources))
+            while stage:
+                done, _ = wait(stage, return_when=FIRST_COMPLETED)
+                for future in done:
+                    step, poll = stage.pop(future)
+                    if step == "fetched":
+                        prepared = self._fetched(future, poll, now)
+                        if isinstance(prepared, SourceOutcome):
+                            finished(prepared)
+                        else:
+                            stage[prepared] = ("prepared", poll)
+                    else:
+                        finished(self._store(future, poll, now))
         return outcomes
+
+    def close(self) -> None:
+        self.scoring.close()
 
     @staticmethod
     def _state(source: Source) -> SourceState:
@@ -100,28 +135,32 @@ class Poller:
             raise FetchError(f"unknown source kind {state.kind!r}")
         return kind.poll(self.fetcher, state, now=now)
 
-    def _settle(self, future: Future, state: SourceState, interval: int, failures: int, brands: list[str],
-                now: datetime) -> SourceOutcome:
-        outcome = SourceOutcome(name=state.name, kind=state.kind)
+    def _fetched(self, future: Future, poll: "_Poll", now: datetime) -> Future | SourceOutcome:
+        """Hand a fetched batch to scoring, or settle a failed fetch."""
+        outcome = poll.outcome
         try:
-            result: PollResult = future.result()
+            poll.result = future.result()
         except FetchError as exc:
-            self._failed(state, now, interval, failures, outcome, str(exc), exc.status, exc.retry_after)
+            self._failed(poll, now, str(exc), exc.status, exc.retry_after)
             return outcome
         except Exception as exc:  # noqa: BLE001 - a parser or source bug must not stop the cycle
             if not _is_expected(exc):
-                log.exception("polling %s failed", state.name)
-            self._failed(state, now, interval, failures, outcome, f"{exc}" or type(exc).__name__, None, None)
+                log.exception("polling %s failed", poll.state.name)
+            self._failed(poll, now, f"{exc}" or type(exc).__name__, None, None)
             return outcome
-        outcome.fetched, outcome.not_modified = len(result.mentions), result.not_modified
-        outcome.warnings = list(result.warnings)
+        outcome.fetched, outcome.not_modified = len(poll.result.mentions), poll.result.not_modified
+        outcome.warnings = list(poll.result.warnings)
+        return self.scoring.submit(poll.result.mentions, brand_names=poll.brands, now=now)
+
+    def _store(self, future: Future, poll: "_Poll", now: datetime) -> SourceOutcome:
+        state, result, outcome = poll.state, poll.result, poll.outcome
         try:
-            rows = self.pipeline.prepare(result.mentions, brand_names=brands, now=now)
+            rows = future.result()
             with session_scope(self.engine) as session:
                 stored = store_batch(session=session, source_id=state.id, items=rows, now=now)
                 record_success(
                     session=session, source_id=state.id, now=now,
-                    next_poll_at=now + timedelta(seconds=interval),
+                    next_poll_at=now + timedelta(seconds=poll.interval),
                     status=304 if result.not_modified else 200, etag=result.etag or state.etag,
                     last_modified=result.last_modified or state.last_modified,
                     cursor=result.cursor if result.cursor is not None else state.cursor,
@@ -135,15 +174,16 @@ class Poller:
         outcome.complaints, outcome.case_ids = len(stored.case_ids), stored.case_ids
         return outcome
 
-    def _failed(self, state: SourceState, now: datetime, interval: int, failures: int, outcome: SourceOutcome,
-                error: str, status: int | None, retry_after: float | None) -> None:
-        failures += 1
-        delay = backoff_delay(failures, interval=interval, retry_after=retry_after,
+    def _failed(self, poll: "_Poll", now: datetime, error: str, status: int | None,
+                retry_after: float | None) -> None:
+        state, outcome = poll.state, poll.outcome
+        failures = poll.failures + 1
+        delay = backoff_delay(failures, interval=poll.interval, retry_after=retry_after,
                               random_fraction=self.rng.random())
         disable = None
         if status in GONE_STATUSES and failures >= GONE_DISABLE_AFTER:
-            disable = (f"answered {status} {failures} times in a row; check the URL, then re-enable the source "
-                       "(a config change re-enables it)")
+            disable = (f"answered {status} {failures} times in a row; fix its url in the config "
+                       "(a changed url re-enables the source)")
         outcome.error = error
         try:
             with session_scope(self.engine) as session:

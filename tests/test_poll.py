@@ -13,6 +13,7 @@ from monitors.config import parse_config
 from monitors.fetch import Fetcher, FetchSettings
 from monitors.ingest import Pipeline
 from monitors.poller import Poller
+from monitors.sources.base import RawMention
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Mention, MentionBrand, Outbox, Source
@@ -154,3 +155,25 @@ def test_many_sources_poll_in_parallel_with_a_per_host_limit(sqlite_engine, feed
     assert len(outcomes) == count and all(o.new == 1 for o in outcomes)
     assert seen[-1] == (count, count)
     assert feed_server.peak_active <= 2  # fetch.per_host default
+
+
+def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_engine, feed_server):
+    from monitors.scoring_pool import POOL_MIN_ITEMS
+
+    texts = [COMPLAINT, PRAISE, "Acme release notes are out"]
+    items = [(str(i), f"{texts[i % 3]} ({i})") for i in range(POOL_MIN_ITEMS + 10)]
+    feed_server.route("/big.xml", rss(*items), content_type="application/rss+xml")
+    poller = make_poller(sqlite_engine, feed_server, [{"name": "big", "kind": "feed",
+                                                       "url": feed_server.url("/big.xml")}])
+    poller.scoring.processes = 2
+    try:
+        [outcome] = poller.poll_due(NOW)
+        assert poller.scoring._pool is not None  # the batch really went to the processes
+    finally:
+        poller.close()
+    assert outcome.new == len(items) and outcome.error is None
+    inline = poller.pipeline.prepare(
+        [RawMention(guid, text) for guid, text in items], brand_names=["Acme"], now=NOW)
+    stored = {m.external_id: (m.sentiment, m.is_complaint) for m in table(sqlite_engine, Mention)}
+    assert stored == {row.external_id: (row.sentiment, row.is_complaint) for row in inline}
+    assert outcome.complaints == sum(1 for row in inline if row.is_complaint)
