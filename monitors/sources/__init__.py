@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 from monitors.sources.feed import FeedSource
+from monitors.sources.hackernews import HackerNewsSource
 from monitors.sources.reddit import RedditSource
 
 SOURCE_KINDS: dict[str, SourceKind] = {
@@ -11,6 +12,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     for source in (
         FeedSource(),
         RedditSource(),
+        HackerNewsSource(),
     )
 }
 
