@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from monitors.sources.appstore import AppStoreSource
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 from monitors.sources.feed import FeedSource
+from monitors.sources.github import GitHubSource
+from monitors.sources.googlenews import GoogleAlertsSource, GoogleNewsSource
 from monitors.sources.hackernews import HackerNewsSource
+from monitors.sources.mastodon import MastodonSource
+from monitors.sources.push import PushSource
 from monitors.sources.reddit import RedditSource
+from monitors.sources.stackexchange import StackExchangeSource
 
 SOURCE_KINDS: dict[str, SourceKind] = {
     source.kind: source
@@ -13,6 +19,13 @@ SOURCE_KINDS: dict[str, SourceKind] = {
         FeedSource(),
         RedditSource(),
         HackerNewsSource(),
+        MastodonSource(),
+        AppStoreSource(),
+        GitHubSource(),
+        StackExchangeSource(),
+        GoogleNewsSource(),
+        GoogleAlertsSource(),
+        PushSource(),
     )
 }
 

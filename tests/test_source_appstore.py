@@ -1,0 +1,147 @@
+"""App Store reviews over real HTTP: mapping, the feed's quirks, paging to known reviews, failures."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from monitors.config import SourceConfig
+from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.sources import SOURCE_KINDS, SourceState
+from tests.fixtures.feed_server import Reply
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "appstore"
+NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
+APP = "1234567890"
+KIND = SOURCE_KINDS["appstore"]
+
+
+def page_path(page: int, country: str = "us") -> str:
+    return f"/{country}/rss/customerreviews/page={page}/id={APP}/sortby=mostrecent/json"
+
+
+def state(server, *, cursor: str | None = None, **params) -> SourceState:
+    return SourceState(id=1, name="app", kind="appstore", url=server.url(""), params={"app_id": APP, **params},
+                       cursor=cursor)
+
+
+def entry(review_id: int, updated: datetime, rating: int = 4) -> dict:
+    return {"author": {"name": {"label": f"user{review_id}"}}, "updated": {"label": updated.isoformat()},
+            "im:rating": {"label": str(rating)}, "id": {"label": str(review_id)}, "title": {"label": "t"},
+            "content": {"label": f"review {review_id} of Acme"}, "im:version": {"label": "1.0"}}
+
+
+def feed(entries: list[dict]) -> bytes:
+    return json.dumps({"feed": {"entry": entries, "title": {"label": "iTunes Store: Customer Reviews"}}}).encode()
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(FetchSettings(timeout=2)) as f:
+        yield f
+
+
+def test_a_page_of_reviews_maps_rating_author_dates_and_ids(feed_server, fetcher):
+    feed_server.route(page_path(1), (FIXTURES / "reviews_page1.json").read_bytes(), content_type="application/json")
+    result = KIND.poll(fetcher, state(feed_server), now=NOW)
+    # the app's own entry is skipped; the October review is older than the first poll's week
+    assert [m.external_id for m in result.mentions] == ["appstore:11223344556", "appstore:11223344555"]
+    complaint, praise = result.mentions
+    assert complaint.rating == 1 and praise.rating == 5
+    assert complaint.author == "frustrated_fran" and complaint.title == "Lost all my notes"
+    assert complaint.text.startswith("Since the last Acme update")
+    assert complaint.published_at == datetime(2026, 11, 6, 9, 15, tzinfo=timezone.utc)
+    assert complaint.thread_id == "appstore:11223344556" and complaint.author_reach == 0
+    assert complaint.url == f"https://apps.apple.com/us/app/id{APP}?see-all=reviews"
+    assert complaint.extra["version"] == "5.2.1" and complaint.extra["votes"] == 4
+    assert result.cursor == "2026-11-06T09:15:00Z"
+    assert feed_server.hits(page_path(2)) == 0  # fewer than 50 reviews: that was the last page
+
+
+def test_country_and_an_id_prefix_are_honoured(feed_server, fetcher):
+    feed_server.route(page_path(1, "gb"), feed([entry(5, NOW - timedelta(hours=1))]))
+    result = KIND.poll(fetcher, state(feed_server, app_id=f"id{APP}", country="GB"), now=NOW)
+    assert [m.external_id for m in result.mentions] == ["appstore:5"]
+    assert result.mentions[0].extra["country"] == "gb"
+
+
+def test_an_app_without_reviews_and_a_single_review(feed_server, fetcher):
+    feed_server.route(page_path(1), (FIXTURES / "empty.json").read_bytes())
+    result = KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert result.mentions == [] and result.cursor is None
+
+    one = entry(9, NOW - timedelta(hours=2))  # Apple sends a lone entry as an object, not a list
+    feed_server.route(page_path(1), json.dumps({"feed": {"entry": one}}).encode())
+    result = KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert [m.external_id for m in result.mentions] == ["appstore:9"]
+
+
+def test_pages_until_known_reviews_and_the_next_poll_stops_early(feed_server, fetcher):
+    newest = NOW - timedelta(minutes=10)
+    pages = {p: [entry(1000 - k, newest - k * timedelta(minutes=90)) for k in range((p - 1) * 50, p * 50)]
+             for p in (1, 2, 3)}
+    for p, entries in pages.items():
+        feed_server.route(page_path(p), feed(entries))
+    result = KIND.poll(fetcher, state(feed_server), now=NOW)
+    # the first poll looks back a week: reviews every 90 minutes, so page 3 reaches past it and page 4 is not asked
+    assert len(result.mentions) == 112 and feed_server.hits(page_path(4)) == 0
+    assert all(m.published_at >= NOW - timedelta(days=7) for m in result.mentions)
+    assert result.cursor == "2026-11-06T11:50:00Z"
+
+    # later: two new reviews on top; the poll reads page 1 only and keeps the last day's reviews
+    fresh = [entry(2001, NOW + timedelta(minutes=50)), entry(2000, NOW + timedelta(minutes=40))]
+    feed_server.route(page_path(1), feed(fresh + pages[1][:48]))
+    again = KIND.poll(fetcher, state(feed_server, cursor=result.cursor), now=NOW + timedelta(hours=1))
+    assert feed_server.hits(page_path(2)) == 1  # only the first poll's visit
+    ids = [m.external_id for m in again.mentions]
+    assert ids[:2] == ["appstore:2001", "appstore:2000"]
+    assert len(ids) == 2 + 17  # and the reviews within a day of the cursor, for ones Apple shows late
+    assert again.cursor == "2026-11-06T12:50:00Z"
+
+
+def test_a_block_is_a_clear_permanent_error(feed_server, fetcher):
+    feed_server.route(page_path(1), b"Forbidden", status=403)
+    with pytest.raises(HTTPStatusError) as caught:
+        KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert caught.value.permanent and "App Store refused the request (403)" in str(caught.value)
+
+
+def test_rate_limit_answer_carries_retry_after(feed_server, fetcher):
+    feed_server.route(page_path(1), b"slow down", status=429, headers={"Retry-After": "120"})
+    with pytest.raises(HTTPStatusError) as caught:
+        KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert caught.value.retry_after == 120 and str(caught.value).startswith("App Store:")
+
+
+@pytest.mark.parametrize("body", [b"<html>maintenance</html>", (FIXTURES / "changed_shape.json").read_bytes(),
+                                  b'{"feed": {"entry": "nope"}}', b""])
+def test_malformed_answers_are_content_errors(feed_server, fetcher, body):
+    feed_server.route(page_path(1), body)
+    with pytest.raises(ContentError) as caught:
+        KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert "App Store" in str(caught.value)
+
+
+def test_odd_entries_are_skipped_not_fatal(feed_server, fetcher):
+    broken = [{"im:rating": {"label": "x"}, "id": {"label": "1"}}, {"id": "2"}, "text",
+              entry(3, NOW - timedelta(hours=1), rating=9)]
+    feed_server.route(page_path(1), json.dumps({"feed": {"entry": broken}}).encode())
+    result = KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert [(m.external_id, m.rating) for m in result.mentions] == [("appstore:3", None)]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({}, "params.app_id: missing"),
+    ({"app_id": "acme"}, "params.app_id: 'acme' is not a numeric"),
+    ({"app_id": "1", "country": "usa"}, "params.country"),
+])
+def test_validate_says_what_is_wrong(params, message):
+    with pytest.raises(ValueError, match=message):
+        SourceConfig(name="a", kind="appstore", params=params)
+
+
+def test_validate_accepts_an_empty_url_and_defaults():
+    SourceConfig(name="a", kind="appstore", params={"app_id": APP})
