@@ -9,7 +9,6 @@ from monitors.sources.github import GitHubSource
 from monitors.sources.googlenews import GoogleAlertsSource, GoogleNewsSource
 from monitors.sources.hackernews import HackerNewsSource
 from monitors.sources.mastodon import MastodonSource
-from monitors.sources.mastodon import MastodonSource
 from monitors.sources.push import PushSource
 from monitors.sources.reddit import RedditSource
 from monitors.sources.stackexchange import StackExchangeSource
@@ -20,7 +19,6 @@ SOURCE_KINDS: dict[str, SourceKind] = {
         FeedSource(),
         RedditSource(),
         HackerNewsSource(),
-        MastodonSource(),
         MastodonSource(),
         AppStoreSource(),
         GitHubSource(),
