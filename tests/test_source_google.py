@@ -1,0 +1,117 @@
+"""Google News search and Google Alerts feeds over real HTTP: redirect links unwrapped, publishers named,
+<b> highlighting gone, conditional GETs, failures."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+from monitors.config import SourceConfig
+from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.sources import SOURCE_KINDS, SourceState
+from monitors.sources.googlenews import unwrap_google_link
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "google"
+NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
+NEWS = SOURCE_KINDS["googlenews"]
+ALERTS = SOURCE_KINDS["googlealerts"]
+
+
+def news_state(server, **params) -> SourceState:
+    return SourceState(id=1, name="news", kind="googlenews", url=server.url(""), params={"query": "acme", **params})
+
+
+def alerts_state(server, *, etag: str | None = None) -> SourceState:
+    return SourceState(id=2, name="alerts", kind="googlealerts", url=server.url("/alerts/feeds/1/2"), params={},
+                       etag=etag)
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(FetchSettings(timeout=2)) as f:
+        yield f
+
+
+def test_news_search_names_publishers_and_unwraps_what_it_can(feed_server, fetcher):
+    feed_server.route("/rss/search", (FIXTURES / "news_search.xml").read_bytes(), content_type="application/xml")
+    result = NEWS.poll(fetcher, news_state(feed_server), now=NOW)
+    outage, prices = result.mentions
+    assert outage.title == "Acme outage leaves thousands unable to log in"  # " - The Daily Ledger" dropped
+    assert outage.text == outage.title  # the description only repeats headline and publisher
+    assert outage.author == "The Daily Ledger" and outage.extra["publisher_url"] == "https://dailyledger.example"
+    assert outage.url.startswith("https://news.google.com/rss/articles/")  # opaque: kept as it is
+    assert outage.external_id == "CBMiW2h0dHBzOi8vZGFpbHlsZWRnZXIuZXhhbXBsZS9hY21lLW91dGFnZdIBAA"
+    assert outage.published_at == datetime(2026, 11, 6, 9, 12, tzinfo=timezone.utc)
+    assert prices.url == "https://techweekly.example/acme-prices" and prices.author == "Tech Weekly"
+    query = {k: v[0] for k, v in parse_qs(feed_server.last("/rss/search").query).items()}
+    assert query == {"q": "acme", "hl": "en-US", "gl": "US", "ceid": "US:en"}
+
+
+def test_news_language_and_country(feed_server, fetcher):
+    feed_server.route("/rss/search", (FIXTURES / "news_search.xml").read_bytes())
+    NEWS.poll(fetcher, news_state(feed_server, language="de", country="AT"), now=NOW)
+    query = {k: v[0] for k, v in parse_qs(feed_server.last("/rss/search").query).items()}
+    assert (query["hl"], query["gl"], query["ceid"]) == ("de", "AT", "AT:de")
+
+
+def test_alerts_unwrap_links_and_drop_highlighting(feed_server, fetcher):
+    feed_server.route("/alerts/feeds/1/2", (FIXTURES / "alerts.xml").read_bytes(),
+                      content_type="application/atom+xml", etag='"a1"')
+    result = ALERTS.poll(fetcher, alerts_state(feed_server), now=NOW)
+    invoices, offline = result.mentions
+    assert invoices.url == "https://news.example.com/2026/11/acme-invoices?ref=feed"
+    assert invoices.title == "Acme customers report missing invoices after update"
+    assert "<b>" not in invoices.text and invoices.text.startswith("Customers of Acme say")
+    assert invoices.author == "news.example.com"  # Alerts name no publisher: the site stands in
+    assert offline.url == "https://www.blog.example/acme-offline" and offline.author == "blog.example"
+    assert invoices.external_id == "tag:google.com,2013:googlealerts/feed:10000000000000000001"
+    assert result.etag == '"a1"'
+
+    again = ALERTS.poll(fetcher, alerts_state(feed_server, etag='"a1"'), now=NOW)
+    assert again.not_modified and again.mentions == []
+
+
+def test_an_empty_feed(feed_server, fetcher):
+    feed_server.route("/rss/search", b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+                                     b"</channel></rss>")
+    assert NEWS.poll(fetcher, news_state(feed_server), now=NOW).mentions == []
+
+
+def test_a_refusal_and_a_rate_limit(feed_server, fetcher):
+    feed_server.route("/rss/search", b"", status=429, headers={"Retry-After": "300"})
+    with pytest.raises(HTTPStatusError) as caught:
+        NEWS.poll(fetcher, news_state(feed_server), now=NOW)
+    assert caught.value.retry_after == 300 and str(caught.value).startswith("Google News:")
+    feed_server.route("/alerts/feeds/1/2", b"", status=403)
+    with pytest.raises(HTTPStatusError, match="Google Alerts: .*403"):
+        ALERTS.poll(fetcher, alerts_state(feed_server), now=NOW)
+
+
+@pytest.mark.parametrize("body", [b"<!doctype html><html><body>consent</body></html>", b"<other/>", b""])
+def test_malformed_answers_are_content_errors(feed_server, fetcher, body):
+    feed_server.route("/rss/search", body)
+    with pytest.raises(ContentError, match="Google News"):
+        NEWS.poll(fetcher, news_state(feed_server), now=NOW)
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://www.google.com/url?rct=j&sa=t&url=https://a.example/x%3Fy%3D1&ct=ga", "https://a.example/x?y=1"),
+    ("https://google.co.uk/url?q=https://b.example/", "https://b.example/"),
+    ("https://www.google.com/url?url=javascript:alert(1)", "https://www.google.com/url?url=javascript:alert(1)"),
+    ("https://evil.example/url?url=https://a.example/", "https://evil.example/url?url=https://a.example/"),
+    ("https://news.google.com/rss/articles/CBMi?oc=5", "https://news.google.com/rss/articles/CBMi?oc=5"),
+])
+def test_unwrap_google_link(url, expected):
+    assert unwrap_google_link(url) == expected
+
+
+def test_validate():
+    with pytest.raises(ValueError, match="params.query: missing"):
+        SourceConfig(name="n", kind="googlenews")
+    with pytest.raises(ValueError, match="url"):
+        SourceConfig(name="a", kind="googlealerts")
+    SourceConfig(name="n", kind="googlenews", params={"query": "acme"})
+    SourceConfig(name="a", kind="googlealerts", url="https://www.google.com/alerts/feeds/1/2")
