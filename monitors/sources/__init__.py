@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitors.sources.appstore import AppStoreSource
+from monitors.sources.bluesky import BlueskySource
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 from monitors.sources.feed import FeedSource
 from monitors.sources.github import GitHubSource
@@ -20,6 +21,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
         RedditSource(),
         HackerNewsSource(),
         MastodonSource(),
+        BlueskySource(),
         AppStoreSource(),
         GitHubSource(),
         StackExchangeSource(),
