@@ -150,8 +150,10 @@ def test_search_with_a_token(feed_server, fetcher, monkeypatch):
     assert [m.external_id for m in result.mentions] == ["113500000000000005", "113500000000000001"]
     assert result.cursor == "113500000000000005"
 
-    MastodonSource().poll(fetcher, state(feed_server.url(""), result.cursor, **params), now=NOW)
+    feed_server.route(SEARCH, fixture("search_empty.json"), content_type="application/json")
+    again = MastodonSource().poll(fetcher, state(feed_server.url(""), result.cursor, **params), now=NOW)
     assert query_of(feed_server.last(SEARCH))["min_id"] == ["113500000000000005"]
+    assert again.mentions == [] and again.cursor == result.cursor
 
 
 def test_search_pages_by_offset(feed_server, fetcher, monkeypatch):
