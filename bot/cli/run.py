@@ -32,6 +32,14 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
         raise fail(str(exc)) from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # push sources: serve POST /ingest beside whichever bot runs (see bot/ingest_server.py)
+    from bot.ingest_server import start_ingest_server
+
+    try:
+        ingest = start_ingest_server(runtime)
+    except OSError as exc:  # e.g. the port is taken
+        runtime.close()
+        raise fail(f"push sources: cannot listen for POST /ingest ({exc}); set EARFUL_PUSH_PORT") from None
     try:
         if secrets.slack_bot_token:
             from bot.slack.runner import run_slack  # the Slack side; see bot/slack/
@@ -43,6 +51,8 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
         pass
     finally:
         err.print("stopping…")
+        if ingest is not None:
+            ingest.close()
         runtime.close()
 
 
