@@ -165,7 +165,8 @@ def test_a_batch_keeps_only_items_about_a_brand(ingest, engine):
 
 def test_bad_or_missing_tokens_are_refused(ingest, engine):
     item = {"id": "1", "text": "Acme"}
-    for headers in (bearer("tok-zapier-0123456788"), {"Authorization": "Bearer"}, {"Authorization": f"Basic {TOKEN}"}, {}):
+    wrong = (bearer("tok-zapier-0123456788"), {"Authorization": "Bearer"}, {"Authorization": f"Basic {TOKEN}"}, {})
+    for headers in wrong:
         answer = ingest.post("/ingest", json=item, headers=headers)
         assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Bearer")
         assert answer.json()["error"]
@@ -248,8 +249,8 @@ def test_the_port_and_when_the_server_starts(engine):
     assert start_ingest_server(SimpleNamespace(config=no_push), env={}) is None
 
     brand_ids = apply_config(engine, config, now=NOW)
-    runtime = SimpleNamespace(config=config, engine=engine, poller=SimpleNamespace(pipeline=Pipeline(config, brand_ids)),
-                              clock=lambda: NOW)
+    pipeline = Pipeline(config, brand_ids)
+    runtime = SimpleNamespace(config=config, engine=engine, poller=SimpleNamespace(pipeline=pipeline), clock=lambda: NOW)
     server = start_ingest_server(runtime, env={**ENV, "EARFUL_PUSH_PORT": "0", "EARFUL_PUSH_HOST": "127.0.0.1"})
     try:
         answer = httpx.post(server.url, json={"id": "r1", "text": "Acme"}, headers=bearer(), timeout=5)

@@ -11,7 +11,6 @@ import pytest
 from monitors.config import SourceConfig
 from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
 from monitors.sources import SOURCE_KINDS, SourceState
-from tests.fixtures.feed_server import Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "appstore"
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)

@@ -163,6 +163,7 @@ def test_graphql_errors_are_a_warning_and_issues_still_count(feed_server, fetche
     ({"repos": ["acme"]}, "params.repos"),
     ({"query": "x", "token_env": "ghp_123 456"}, "params.token_env"),
     ({"query": "x", "discussions": "yes"}, "params.discussions"),
+    ({"query": "x", "repo": ["acme/notes"]}, "params.repo: unknown setting"),
 ])
 def test_validate_says_what_is_wrong(params, message):
     with pytest.raises(ValueError, match=message):

@@ -14,8 +14,8 @@ from monitors.feedparse.dates import parse_date
 from monitors.fetch import Fetcher, FetchError, HTTPStatusError
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 from monitors.sources.webapi import (
-    as_int, base_url, changed_format, check_base_url, get_json, iso_z, optional_text, refused, required_text,
-    with_service,
+    as_int, base_url, changed_format, check_base_url, get_json, iso_z, known_params, optional_text, refused,
+    required_text, with_service,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class AppStoreSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         check_base_url(config.url)
+        known_params(config.params, {"app_id", "country"})
         app_id = required_text(config.params, "app_id", "the app's numeric id, from its App Store link: …/id123456")
         if not app_id.removeprefix("id").isdigit():
             raise ValueError(f"params.app_id: {app_id!r} is not a numeric App Store id (e.g. 284882215)")

@@ -16,8 +16,8 @@ from monitors.feedparse.htmltext import TEXT_LIMIT, clip
 from monitors.fetch import Fetcher, FetchError, FetchResponse, HTTPStatusError
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 from monitors.sources.webapi import (
-    as_int, as_list, base_url, changed_format, check_base_url, env_secret, get_json, iso_z, optional_env_name,
-    optional_text, post_json, rate_limit_left, rate_limit_reset, refused, with_service,
+    as_int, as_list, base_url, changed_format, check_base_url, env_secret, get_json, iso_z, known_params,
+    optional_env_name, optional_text, post_json, rate_limit_left, rate_limit_reset, refused, with_service,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class GitHubSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         check_base_url(config.url)
+        known_params(config.params, {"query", "repos", "token_env", "discussions"})
         query = optional_text(config.params, "query")
         repos = config.params.get("repos", [])
         if not isinstance(repos, list) or not all(isinstance(r, str) and _is_repo(r) for r in repos):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from monitors.fetch import Fetcher
 from monitors.sources.base import PollResult, SourceKind, SourceState
-from monitors.sources.webapi import optional_env_name
+from monitors.sources.webapi import known_params, optional_env_name
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
@@ -25,6 +25,7 @@ class PushSource(SourceKind):
     description = "items sent to Earful's POST /ingest endpoint (bearer token or HMAC signature)"
 
     def validate(self, config: "SourceConfig") -> None:
+        known_params(config.params, {"token_env", "secret_env", "port"})
         token_env = optional_env_name(config.params, "token_env")
         secret_env = optional_env_name(config.params, "secret_env")
         if not token_env and not secret_env:

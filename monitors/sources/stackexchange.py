@@ -24,7 +24,7 @@ from monitors.fetch import Fetcher, FetchError, HTTPStatusError
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 from monitors.sources.webapi import (
     as_int, as_list, base_url, changed_format, check_base_url, env_secret, from_epoch, get_json,
-    optional_env_name, optional_text, refused, required_text, with_service,
+    known_params, optional_env_name, optional_text, refused, required_text, with_service,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class StackExchangeSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         check_base_url(config.url)
+        known_params(config.params, {"query", "site", "key_env"})
         required_text(config.params, "query", "the words to search questions for, e.g. \"acme sync\"")
         site = optional_text(config.params, "site", "stackoverflow") or ""
         if not site or " " in site or "/" in site:
@@ -69,8 +70,9 @@ class StackExchangeSource(SourceKind):
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         fromdate, wait_until = read_cursor(state.cursor)
         if wait_until is not None and now.timestamp() < wait_until:
+            left = wait_until - now.timestamp()
             return PollResult(cursor=state.cursor, warnings=[
-                f"Stack Exchange asked for a pause ({wait_until - now.timestamp():.0f} s left); asked nothing this time"])
+                f"Stack Exchange asked for a pause ({left:.0f} s left); asked nothing this time"])
         site = str(state.params.get("site") or "stackoverflow").strip()
         key, warning = env_secret(state.params, "key_env")
         result = PollResult(warnings=[warning] if warning else [])

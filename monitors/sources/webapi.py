@@ -35,6 +35,12 @@ def check_base_url(url: str) -> None:
         require_http_url(url, allow_file=False)
 
 
+def known_params(params: Mapping[str, Any], known: set[str]) -> None:
+    """A misspelt key would otherwise be ignored silently."""
+    for key in sorted(set(params) - known):
+        raise ValueError(f"params.{key}: unknown setting for this kind (known: {', '.join(sorted(known))})")
+
+
 def required_text(params: Mapping[str, Any], key: str, meaning: str) -> str:
     value = params.get(key)
     if not isinstance(value, str) or not value.strip():
