@@ -107,7 +107,8 @@ params = {{ query = "acme" }}
     assert "4 source(s) polled" in done.stdout and "0 failed" in done.stdout, done.stdout
 
     with Session(make_engine(database)) as session:
-        rows = session.exec(select(Source.kind, Source.cursor, Mention).join(Mention, Mention.source_id == Source.id)).all()
+        rows = session.exec(
+            select(Source.kind, Source.cursor, Mention).join(Mention, Mention.source_id == Source.id)).all()
     by_kind: dict[str, dict[str, Mention]] = {}
     cursors = {}
     for kind, cursor, mention in rows:
