@@ -21,10 +21,10 @@ import sqlalchemy as sa
 
 from monitors.fetch import Fetcher, FetchError, backoff_delay
 from monitors.ingest import Pipeline
+from monitors.intake import store_rows
 from monitors.scoring_pool import ScoringPool
 from monitors.sources import SOURCE_KINDS, PollResult, SourceState
 from storage.db import session_scope
-from storage.mentions import store_batch
 from storage.models import Source
 from storage.sources import lease_due_sources, record_failure, record_success
 
@@ -154,18 +154,19 @@ class Poller:
 
     def _store(self, future: Future, poll: "_Poll", now: datetime) -> SourceOutcome:
         state, result, outcome = poll.state, poll.result, poll.outcome
+
+        def healthy(session) -> None:  # in the batch's transaction: stored items and the new cursor go together
+            record_success(
+                session=session, source_id=state.id, now=now,
+                next_poll_at=now + timedelta(seconds=poll.interval),
+                status=304 if result.not_modified else 200, etag=result.etag or state.etag,
+                last_modified=result.last_modified or state.last_modified,
+                cursor=result.cursor if result.cursor is not None else state.cursor,
+                items=len(result.mentions), warning="; ".join(result.warnings)[:1000] or None,
+            )
+
         try:
-            rows = future.result()
-            with session_scope(self.engine) as session:
-                stored = store_batch(session=session, source_id=state.id, items=rows, now=now)
-                record_success(
-                    session=session, source_id=state.id, now=now,
-                    next_poll_at=now + timedelta(seconds=poll.interval),
-                    status=304 if result.not_modified else 200, etag=result.etag or state.etag,
-                    last_modified=result.last_modified or state.last_modified,
-                    cursor=result.cursor if result.cursor is not None else state.cursor,
-                    items=len(result.mentions), warning="; ".join(result.warnings)[:1000] or None,
-                )
+            stored = store_rows(self.engine, source_id=state.id, rows=future.result(), now=now, also=healthy)
         except Exception as exc:  # noqa: BLE001 - e.g. the database went away; the batch is rolled back
             log.exception("storing %s failed", state.name)
             outcome.error = f"could not store: {exc}"

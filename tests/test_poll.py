@@ -118,12 +118,12 @@ def test_a_crash_while_storing_loses_nothing(engine, feed_server, monkeypatch):
     """The conditional-GET state is saved with the mentions: a batch that fails to store is fetched again."""
     feed_server.route("/a.xml", rss(("1", COMPLAINT)), content_type="application/rss+xml", etag='"v1"')
     poller = make_poller(engine, feed_server, [{"name": "a", "kind": "feed", "url": feed_server.url("/a.xml")}])
-    import monitors.poller as poller_module
+    import monitors.intake as intake_module  # polled and pushed batches are stored there
 
     def broken_store(**_):
         raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(poller_module, "store_batch", broken_store)
+    monkeypatch.setattr(intake_module, "store_batch", broken_store)
     [failed] = poller.poll_due(NOW)
     assert "could not store" in failed.error
     [source] = table(engine, Source)
