@@ -207,7 +207,7 @@ def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
                 problems.extend(part.strip() for part in message.split("; "))
             else:
                 # a model-level check names its field first ("url: ..."): fold it into the place
-                field_first = re.match(r"^([a-z_]+): (.*)$", message, re.DOTALL)
+                field_first = re.match(r"^([a-z_][a-z_.]*): (.*)$", message, re.DOTALL)
                 if field_first and error["type"] == "value_error":
                     place, message = f"{place}.{field_first.group(1)}", field_first.group(2)
                 problems.append(f"{place}: {message}")

@@ -70,7 +70,7 @@ def open_cases(*, session: Session, requests: list[CaseRequest], now: datetime) 
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
     statement = (insert(table).on_conflict_do_nothing(index_elements=["mention_id"])
-                 .returning(table.c.id, sort_by_parameter_order=True))
+                 .returning(table.c.id))
     case_ids = [case_id for (case_id,) in session.execute(statement, rows).all()]
     if case_ids:
         session.execute(sa.insert(Event.__table__), [

@@ -6,6 +6,7 @@ matched and scored every item; this module only decides what is new, what was ed
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,14 +89,11 @@ def store_batch(*, session: Session, source_id: int, items: list[NewMention], no
     ids = _insert_mentions(session, source_id, fresh, now)
     result.new = len(ids)
     inserted = [(ids[item.external_id], item) for item in fresh if item.external_id in ids]
-    _link_stories(session, inserted)
-    insert_ignore(
-        session, MentionBrand,
-        [{"mention_id": mention_id, "brand_id": brand_id, "published_at": item.published_at,
-          "negative": item.sentiment_label == "negative"}
-         for mention_id, item in inserted for brand_id in item.brand_ids],
-        keys=["mention_id", "brand_id"],
-    )
+    if inserted:
+        session.execute(sa.insert(MentionBrand.__table__), [
+            {"mention_id": mention_id, "brand_id": brand_id, "published_at": item.published_at,
+             "negative": item.sentiment_label == "negative"}
+            for mention_id, item in inserted for brand_id in item.brand_ids])
     result.case_ids, result.cross_posts = _open_cases(session, inserted, now)
     return result
 
@@ -106,22 +104,38 @@ def _last_per_external_id(items: list[NewMention]) -> list[NewMention]:
 
 
 def _insert_mentions(session: Session, source_id: int, items: list[NewMention], now: datetime) -> dict[str, int]:
+    """Insert new mentions, each pointing at the first mention of its story, and return external id -> id.
+
+    A plain executemany and one SELECT for the ids: RETURNING makes SQLAlchemy build every row's statement
+    separately, which cost more than the rest of storing put together."""
     if not items:
         return {}
+    table = Mention.__table__
+    earlier = _first_of_stories(session, {item.story_key for item in items})
     rows: list[dict[str, Any]] = []
     for item in items:
         row = {name: getattr(item, name) for name in _COLUMNS}
-        row.update(source_id=source_id, fetched_at=now)
+        row.update(source_id=source_id, fetched_at=now, story_id=earlier.get(item.story_key))
         rows.append(row)
-    table = Mention.__table__
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
-        .returning(table.c.id, table.c.external_id, sort_by_parameter_order=True)
-    )
-    return {external_id: mention_id for mention_id, external_id in session.execute(statement, rows).all()}
+    session.execute(insert(table).on_conflict_do_nothing(index_elements=["source_id", "external_id"]), rows)
+    ids = dict(session.execute(
+        sa.select(table.c.external_id, table.c.id)
+        .where(table.c.source_id == source_id, table.c.fetched_at == now,
+               table.c.external_id.in_([item.external_id for item in items]))
+    ).all())
+    # the first of a new story is its own story; cross-posts within this batch point at that first one
+    new_keys = {item.story_key for item in items if item.story_key not in earlier}
+    if new_keys:
+        session.execute(
+            sa.update(table).where(table.c.id.in_(list(ids.values())), table.c.story_id.is_(None))
+            .values(story_id=table.c.id)
+        )
+        repeated = [key for key, n in Counter(i.story_key for i in items if i.story_key in new_keys).items() if n > 1]
+        for key, first in _first_of_stories(session, set(repeated)).items():
+            session.execute(sa.update(table).where(table.c.story_key == key).values(story_id=first))
+    return ids
 
 
 _COLUMNS = ("external_id", "text", "content_hash", "story_key", "published_at", "url", "canonical_url", "title",
@@ -129,22 +143,13 @@ _COLUMNS = ("external_id", "text", "content_hash", "story_key", "published_at", 
             "complaint_score", "is_complaint", "complaint_cues")
 
 
-def _link_stories(session: Session, inserted: list[tuple[int, NewMention]]) -> None:
-    """Point each new mention at the first mention of its story (itself when it is the first)."""
-    if not inserted:
-        return
-    keys = {item.story_key for _, item in inserted}
-    first = dict(
-        session.exec(
-            select(Mention.story_key, sa.func.min(Mention.id))
-            .where(col(Mention.story_key).in_(keys))
-            .group_by(Mention.story_key)
-        ).all()
-    )
-    # ORM bulk UPDATE by primary key: one executemany for the whole batch
-    session.execute(sa.update(Mention), [
-        {"id": mention_id, "story_id": first.get(item.story_key, mention_id)} for mention_id, item in inserted
-    ])
+def _first_of_stories(session: Session, keys: set[str]) -> dict[str, int]:
+    if not keys:
+        return {}
+    return dict(session.exec(
+        select(Mention.story_key, sa.func.min(Mention.id)).where(col(Mention.story_key).in_(keys))
+        .group_by(Mention.story_key)
+    ).all())
 
 
 def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: datetime) -> tuple[list[int], int]:
