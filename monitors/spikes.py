@@ -33,6 +33,7 @@ _MAD_TO_SIGMA = math.sqrt(math.pi / 2)
 _GAPS_FOR_INTERVAL = 16  # the interval is settled from this many gaps between the first points
 _MIN_SAMPLES = 12  # the baseline starts clipping surprises after this many points
 _SLOT_DAYS = 3  # a slot's own spread is trusted once seen on this many days; the pooled spread before
+_SPREAD_FLOOR = 0.5  # a slot's spread counts as at least this share of the pooled spread
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ class _Baseline:
         self.weekly = [0.0] * 7
         self.weekly_seen = [0.0] * 7
         self.spread = [0.0] * slots_per_day  # mean absolute surprise, per slot of day
-        self.spread_seen = [0] * slots_per_day
+        self.spread_seen = [0.0] * slots_per_day
         self.pooled_spread = 0.0
 
     def predict(self, ph: _Phase) -> float:
@@ -152,9 +153,14 @@ class _Baseline:
         return self.level + day + week
 
     def sigma(self, ph: _Phase) -> float:
-        trusted = self.spread_seen[ph.slot] >= self.trust_slot_after
-        mean_abs = self.spread[ph.slot] if trusted else self.pooled_spread
-        return max(self.sigma_floor, _MAD_TO_SIGMA * mean_abs)
+        # a slot's own spread once it has a few days behind it, blended between the two nearest slots like the
+        # expectation; never far below the pooled spread, so one calm slot cannot make every blip a spike
+        pooled = self.pooled_spread
+        trust = self.trust_slot_after
+        lo = self.spread[ph.day_lo] if self.spread_seen[ph.day_lo] >= trust else pooled
+        hi = self.spread[ph.day_hi] if self.spread_seen[ph.day_hi] >= trust else pooled
+        mean_abs = (1 - ph.day_mix) * lo + ph.day_mix * hi
+        return max(self.sigma_floor, _MAD_TO_SIGMA * max(mean_abs, _SPREAD_FLOOR * pooled))
 
     def observe(self, y: float, ph: _Phase, rates: tuple[float, float, float]) -> tuple[float, float] | None:
         """Judge `y` on the past (expected log-count, σ), then learn from it; None for the very first."""
@@ -173,10 +179,12 @@ class _Baseline:
         _share(self.daily, self.daily_seen, ph.day_lo, ph.day_hi, ph.day_mix, day_rate, clipped)
         _share(self.weekly, self.weekly_seen, ph.week_lo, ph.week_hi, ph.week_mix, week_rate, clipped)
         size = abs(clipped)
-        slot = ph.slot
-        self.spread_seen[slot] += 1
-        rate = 1 / self.spread_seen[slot]
-        self.spread[slot] += (rate if rate > day_rate else day_rate) * (size - self.spread[slot])
+        for i, weight in ((ph.day_lo, 1 - ph.day_mix), (ph.day_hi, ph.day_mix)):
+            if weight > 0:
+                self.spread_seen[i] += weight
+                young = 1 / self.spread_seen[i]
+                self.spread[i] += weight * (young if young > day_rate else day_rate) * (size - self.spread[i])
+        young = 1 / self.seen
         self.pooled_spread += (young if young > level_rate else level_rate) * (size - self.pooled_spread)
         return expected, sigma
 
