@@ -107,6 +107,8 @@ class MentionBrand(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("mention_id", "brand_id", name="uq_mention_brand"),
         sa.Index("ix_mention_brand_brand_published", "brand_id", "published_at"),
+        # the digest's negative mentions of a period, without touching the table
+        sa.Index("ix_mention_brand_negative", "brand_id", "negative", "published_at", "mention_id"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -124,10 +126,11 @@ class Case(SQLModel, table=True):
     status: str = Field(default="open", index=True)  # open, claimed, resolved, dismissed, snoozed
     priority: float = 0.0
     claimed_by: Optional[str] = None
-    opened_at: datetime = _when()
+    # indexed for the digest's per-period counts
+    opened_at: datetime = _when(index=True)
     claimed_at: Optional[datetime] = _when(default=None)
-    first_response_at: Optional[datetime] = _when(default=None)
-    resolved_at: Optional[datetime] = _when(default=None)
+    first_response_at: Optional[datetime] = _when(default=None, index=True)
+    resolved_at: Optional[datetime] = _when(default=None, index=True)
     sla_due_at: Optional[datetime] = _when(default=None, index=True)
     escalated_at: Optional[datetime] = _when(default=None)
     snoozed_until: Optional[datetime] = _when(default=None)
@@ -143,7 +146,7 @@ class Event(SQLModel, table=True):
     actor: str
     action: str
     note: Optional[str] = None
-    at: datetime = _when()
+    at: datetime = _when(index=True)
 
 
 class Outbox(SQLModel, table=True):
@@ -189,3 +192,28 @@ class JobRun(SQLModel, table=True):
     owner: str
     started_at: datetime = _when()
     finished_at: Optional[datetime] = _when(default=None)
+
+
+class MentionRollup(SQLModel, table=True):
+    """Mentions per brand, quarter hour (UTC) and sentiment, so the digest reads a few thousand rows instead of
+    every mention of the last weeks. Kept by storage.rollup; quarter hours fit every time zone's midnight."""
+
+    __tablename__ = "mention_rollup"
+    __table_args__ = (sa.UniqueConstraint("brand_id", "bucket", name="uq_mention_rollup"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id")
+    bucket: int  # quarter hours since 1970-01-01 00:00 UTC
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+
+
+class RollupMark(SQLModel, table=True):
+    """How far a rollup has counted: every mention with an id up to `upto` is in it."""
+
+    __tablename__ = "rollup_mark"
+
+    name: str = Field(primary_key=True)
+    upto: int = 0
+    updated_at: Optional[datetime] = _when(default=None)
