@@ -51,6 +51,7 @@ class BrandConfig(_Section):
     exclude: list[str] = []
     handles: dict[str, list[str]] = {}
     competitor: bool = False
+    sla: Duration | None = None  # this brand's time to answer; default complaints.sla
 
     @field_validator("query")
     @classmethod
@@ -99,6 +100,13 @@ class ComplaintConfig(_Section):
     threshold: float = Field(default=0.5, ge=0, le=1)
     sla: Duration = 4 * 3600
     max_age: Duration = 7 * 86400  # older complaints are stored but open no case (a first poll finds old posts)
+    # the response clock (see monitors/sla.py)
+    sla_high: Duration | None = None  # a shorter SLA for cases with priority >= high_priority
+    high_priority: float = Field(default=2.0, ge=0)
+    remind_at: float = Field(default=0.75, gt=0, lt=1)  # share of the SLA gone when the claimer is reminded
+    early_escalation: float = Field(default=0.5, gt=0, le=1)  # unclaimed high-priority cases escalate here
+    escalation_repeat: Duration = 4 * 3600
+    reply_check_interval: Duration = 600
 
 
 class ScheduleConfig(_Section):
