@@ -140,6 +140,17 @@ class IngestConfig(_Section):
     processes: int = Field(default=0, ge=0)  # 0: one per core
 
 
+class SpikesConfig(_Section):
+    enabled: bool = True
+    sensitivity: float = Field(default=5.0, gt=0)  # robust σ above normal that makes a burst alert
+    min_count: int = Field(default=10, ge=0)  # fewer negative mentions in the window never alert
+    cooldown: Duration = 24 * 3600  # no second alert for a brand within this
+    settle: Duration = 600  # a bucket is judged this long after it ends, so late-fetched posts count
+    history: Duration = 14 * 86400  # stored history the detector relearns from after a restart
+    calm_buckets: int = Field(default=3, ge=1)  # buckets under the line before "back to normal"
+    mute: Duration = 3600  # how long Mute keeps an alert quiet
+
+
 class Config(_Section):
     brands: list[BrandConfig] = []
     sources: list[SourceConfig] = []
@@ -148,6 +159,7 @@ class Config(_Section):
     schedule: ScheduleConfig = ScheduleConfig()
     fetch: FetchConfig = FetchConfig()
     ingest: IngestConfig = IngestConfig()
+    spikes: SpikesConfig = SpikesConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Config":

@@ -175,11 +175,16 @@ class SpikeAlert(SQLModel, table=True):
     observed: float
     expected: float
     score: float
-    status: str = "open"  # open, acknowledged, resolved, muted
+    status: str = "open"  # open, acknowledged, muted (all still live), ended (back to normal), resolved
     slack_channel: Optional[str] = None
     slack_ts: Optional[str] = None
     created_at: datetime = _when()
     updated_at: Optional[datetime] = _when(default=None)
+    explanation: str = ""  # the detector's sentence for the latest judged window
+    calm_buckets: int = 0  # buckets in a row judged under the alert line
+    ended_at: Optional[datetime] = _when(default=None)  # back to normal (or resolved by a person)
+    muted_until: Optional[datetime] = _when(default=None)
+    handled_by: Optional[str] = None  # who acknowledged, muted or resolved it last
 
 
 class JobRun(SQLModel, table=True):
