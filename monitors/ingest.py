@@ -13,6 +13,7 @@ from monitors.canonical import canonical_url, content_fingerprint, edit_hash
 from monitors.config import Config
 from monitors.query import Matcher, compile_brand
 from monitors.scoring import Scorer
+from monitors.sla import SlaPolicy, sla_length
 from monitors.sources.base import RawMention
 from storage.mentions import NewMention
 
@@ -54,11 +55,14 @@ class Pipeline:
         self.brands = {b.name: BrandRef(brand_ids[b.name], b.name, b.competitor) for b in config.brands}
         self.matcher = Matcher([compile_brand(b.name, b.query, b.exclude) for b in config.brands])
         self.scorer = scorer or Scorer(threshold=config.complaints.threshold)
+        complaints = config.complaints
+        self.sla_policy = SlaPolicy(sla=timedelta(seconds=complaints.sla), high_priority=complaints.high_priority,
+                                    sla_high=timedelta(seconds=complaints.sla_high) if complaints.sla_high else None)
+        self.brand_sla = {b.name: timedelta(seconds=b.sla) for b in config.brands if b.sla}
 
     def prepare(self, items: list[RawMention], *, brand_names: list[str], now: datetime) -> list[NewMention]:
         """Keep the items that match one of `brand_names`, scored and ready to store."""
         allowed = set(brand_names)
-        sla = timedelta(seconds=self.config.complaints.sla)
         max_age = timedelta(seconds=self.config.complaints.max_age)
         rows = []
         for item in items:
@@ -70,6 +74,9 @@ class Pipeline:
             published = item.published_at if item.published_at and item.published_at <= now else now
             own = next((self.brands[n] for n in matched if not self.brands[n].competitor), None)
             opens_case = score.complaint and own is not None and now - published <= max_age
+            rank = priority(score.complaint_score, item.author_reach) if opens_case else 0.0
+            sla = (sla_length(self.sla_policy, priority=rank, brand_sla=self.brand_sla.get(own.name))
+                   if opens_case else None)
             rows.append(NewMention(
                 external_id=item.external_id[:500],
                 text=item.text,
@@ -91,7 +98,7 @@ class Pipeline:
                 complaint_cues=list(score.cues),
                 brand_ids=[self.brands[n].id for n in matched],
                 case_brand_id=own.id if opens_case else None,
-                sla_due_at=published + sla if opens_case else None,
-                priority=priority(score.complaint_score, item.author_reach) if opens_case else 0.0,
+                sla_due_at=published + sla if sla is not None else None,
+                priority=rank,
             ))
         return rows

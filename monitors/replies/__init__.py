@@ -1,0 +1,22 @@
+"""Reading a complaint's public thread to see whether the brand answered: one module per platform.
+
+Each platform module has a pure `parse(...) -> Thread` over the API's answer and a small `fetch(fetcher, ref)`
+that asks for it; `base.brand_reply` decides whether one of the brand's own accounts replied.
+"""
+
+from __future__ import annotations
+
+import monitors.sources  # noqa: F401 - first: the registry and feedparse import each other in this order
+from monitors.replies import bluesky, github, hackernews, mastodon, reddit
+from monitors.replies.base import Thread, ThreadRef
+
+# source kind -> fetch(fetcher, ref) -> Thread
+FETCHERS = {
+    "reddit": reddit.fetch,
+    "mastodon": mastodon.fetch,
+    "hackernews": hackernews.fetch,
+    "bluesky": bluesky.fetch,
+    "github": github.fetch,
+}
+
+__all__ = ["FETCHERS", "Thread", "ThreadRef"]

@@ -1,0 +1,96 @@
+"""The response clock (pure): how long a complaint may wait for an answer, and what is due about it at `now`.
+
+The clock starts when the complaint was published (or first seen, when the source gives no time) and stops at
+the first public answer. Claiming does not stop it. Timeline for an unanswered case:
+
+- `remind_at` of the SLA (75%): one reminder to the claimer, if someone has claimed it;
+- breach (100%): the first escalation to the on-call group; an unclaimed high-priority case escalates already
+  at `early_escalation` of the SLA (50%), since nobody is even looking at it;
+- then a follow-up every `repeat` while it stays unanswered, numbered 1, 2, ... from the first.
+
+Round numbers come from the time alone, so two workers computing them at the same moment agree, and an outbox
+dedupe key built from them makes each message exist once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    sla: timedelta
+    sla_high: timedelta | None = None  # for cases with priority >= high_priority
+    high_priority: float = 2.0
+    remind_at: float = 0.75
+    early_escalation: float = 0.5
+    repeat: timedelta = timedelta(hours=4)
+
+
+def sla_length(policy: SlaPolicy, *, priority: float, brand_sla: timedelta | None = None) -> timedelta:
+    """The brand's SLA (or the default); a high-priority case gets the shorter of that and `sla_high`."""
+    base = brand_sla or policy.sla
+    if policy.sla_high is not None and priority >= policy.high_priority:
+        return min(base, policy.sla_high)
+    return base
+
+
+def due_at(started: datetime, policy: SlaPolicy, *, priority: float, brand_sla: timedelta | None = None) -> datetime:
+    return utc(started) + sla_length(policy, priority=priority, brand_sla=brand_sla)
+
+
+def utc(moment: datetime) -> datetime:
+    """Python adds and subtracts times of one zone on the wall clock (4 h after 00:30 on a spring-forward night
+    is 04:30, three real hours); in UTC wall time and real time agree."""
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ClockFacts:
+    """What the clock needs to know about one case."""
+
+    started: datetime
+    due: datetime
+    priority: float
+    claimed: bool
+    answered: bool
+
+
+@dataclass(frozen=True)
+class Due:
+    """What should have happened by now. `escalation_round` is None before the first escalation time."""
+
+    remind: bool
+    escalation_round: int | None
+    escalate_from: datetime  # when the first escalation is (or was) due
+
+
+def remind_time(facts: ClockFacts, policy: SlaPolicy) -> datetime:
+    started = utc(facts.started)
+    return started + (utc(facts.due) - started) * policy.remind_at
+
+
+def escalation_start(facts: ClockFacts, policy: SlaPolicy) -> datetime:
+    if not facts.claimed and facts.priority >= policy.high_priority:
+        started = utc(facts.started)
+        return started + (utc(facts.due) - started) * policy.early_escalation
+    return utc(facts.due)
+
+
+def due_now(facts: ClockFacts, policy: SlaPolicy, now: datetime) -> Due:
+    now = utc(now)
+    start = escalation_start(facts, policy)
+    if facts.answered:
+        return Due(remind=False, escalation_round=None, escalate_from=start)
+    remind = facts.claimed and remind_time(facts, policy) <= now < utc(facts.due)
+    rounds = None
+    if now >= start:
+        rounds = int((now - start) / policy.repeat)
+    return Due(remind=remind, escalation_round=rounds, escalate_from=start)
+
+
+def may_follow_up(last_escalated: datetime | None, policy: SlaPolicy, now: datetime) -> bool:
+    """At most one escalation message per `repeat`, whatever the round numbers say."""
+    return last_escalated is None or utc(now) - utc(last_escalated) >= policy.repeat
+

@@ -1,0 +1,152 @@
+"""The response clock's storage: recording the first public answer, and the reads and guarded writes the reply
+watch and the escalation sweep need. Every write is a compare-and-set, so two workers cannot both answer,
+remind or escalate; the Slack messages go through the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.cases import CaseError, CaseNotFound
+from storage.models import Brand, Case, Event, Mention, Source
+from storage.outbox import enqueue
+
+WATCHED_STATES = ("open", "claimed", "snoozed")  # a case being worked on whose answer may still appear
+
+
+class AlreadyAnswered(CaseError):
+    def __init__(self, case: Case):
+        super().__init__(f"case #{case.id} was already answered at {case.first_response_at:%Y-%m-%d %H:%M} UTC")
+        self.case = case
+
+
+def record_response(
+    *, session: Session, case_id: int, actor: str, url: str | None, now: datetime, answered_at: datetime | None = None,
+) -> Event:
+    """Stop the case's clock at `answered_at` (default `now`): who answered and where go in an 'answered'
+    event. Only the first answer counts; a second raises AlreadyAnswered."""
+    at = min(answered_at or now, now)
+    result = session.execute(
+        sa.update(Case).where(Case.id == case_id, col(Case.first_response_at).is_(None))
+        .values(first_response_at=at, version=Case.version + 1)
+    )
+    case = session.get(Case, case_id, populate_existing=True)
+    if case is None:
+        raise CaseNotFound(case_id)
+    if result.rowcount != 1:
+        raise AlreadyAnswered(case)
+    event = _event(session, case, actor=actor, action="answered", note=url, now=now)
+    return event
+
+
+def _event(session: Session, case: Case, *, actor: str, action: str, note: str | None, now: datetime) -> Event:
+    """An audit event plus the card refresh and thread line it calls for (as storage.cases does)."""
+    event = Event(case_id=case.id, actor=actor, action=action, note=note, at=now)
+    session.add(event)
+    session.flush()
+    enqueue(session=session, kind="update_card", dedupe_key=f"card-update:{case.id}:{case.version}",
+            payload={"case_id": case.id}, channel=None, now=now)
+    enqueue(session=session, kind="thread_note", dedupe_key=f"thread:{event.id}",
+            payload={"case_id": case.id, "event_id": event.id}, channel=None, now=now)
+    return event
+
+
+@dataclass(frozen=True)
+class WatchedThread:
+    """An unanswered case whose thread can be re-read, with what reading it needs."""
+
+    case_id: int
+    brand_id: int
+    kind: str
+    base_url: str
+    params: dict[str, Any]
+    external_id: str
+    thread_id: str | None
+    published_at: datetime | None
+    handles: dict[str, list[str]]
+
+
+def unanswered_threads(*, session: Session, kinds: list[str], limit: int = 500) -> list[WatchedThread]:
+    """Open, claimed or snoozed cases with no answer yet, from sources of `kinds`, oldest first."""
+    rows = session.exec(
+        select(Case.id, Case.brand_id, Source.kind, Source.url, Source.params, Mention.external_id,
+               Mention.thread_id, Mention.published_at, Brand.handles)
+        .join(Mention, Mention.id == Case.mention_id)
+        .join(Source, Source.id == Mention.source_id)
+        .join(Brand, Brand.id == Case.brand_id)
+        .where(col(Case.status).in_(WATCHED_STATES), col(Case.first_response_at).is_(None),
+               col(Source.kind).in_(kinds))
+        .order_by(col(Case.id)).limit(limit)
+    ).all()
+    return [WatchedThread(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """An unanswered open or claimed case with a deadline, as the escalation sweep sees it."""
+
+    case_id: int
+    brand: str
+    status: str
+    priority: float
+    claimed_by: str | None
+    started: datetime
+    due: datetime
+    escalated_at: datetime | None
+
+
+def running_clocks(*, session: Session, limit: int = 1000) -> list[ClockRow]:
+    rows = session.exec(
+        select(Case.id, Brand.name, Case.status, Case.priority, Case.claimed_by,
+               sa.func.coalesce(Mention.published_at, Case.opened_at), Case.sla_due_at, Case.escalated_at)
+        .join(Mention, Mention.id == Case.mention_id)
+        .join(Brand, Brand.id == Case.brand_id)
+        .where(col(Case.status).in_(("open", "claimed")), col(Case.first_response_at).is_(None),
+               col(Case.sla_due_at).is_not(None))
+        .order_by(col(Case.sla_due_at)).limit(limit)
+    ).all()
+    return [ClockRow(case_id, brand, status, priority, claimed_by, _aware(started), due, escalated)
+            for case_id, brand, status, priority, claimed_by, started, due, escalated in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    # coalesce() loses the column type, so the UTC marker has to be put back here
+    from datetime import timezone
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def remind(*, session: Session, case_id: int, user: str, now: datetime) -> bool:
+    """Queue the one reminder of a case to its claimer; False when it was queued before (by anyone)."""
+    added = enqueue(session=session, kind="remind", dedupe_key=f"remind:{case_id}",
+                    payload={"case_id": case_id, "user": user}, channel=user, now=now)
+    if added:
+        session.add(Event(case_id=case_id, actor="earful", action="reminded", note=user, at=now))
+    return added
+
+
+def escalate(
+    *, session: Session, case_id: int, round_no: int, not_since: datetime, channel: str, now: datetime,
+    note: str | None = None,
+) -> bool:
+    """Escalation number `round_no` of a case, unless one went out after `not_since` or the case was answered
+    or closed meanwhile. The guarded UPDATE on escalated_at lets exactly one worker through; the dedupe key
+    keeps the message single even if the same round is asked for again after a restart."""
+    result = session.execute(
+        sa.update(Case)
+        .where(Case.id == case_id, col(Case.first_response_at).is_(None), col(Case.status).in_(("open", "claimed")),
+               sa.or_(col(Case.escalated_at).is_(None), col(Case.escalated_at) <= not_since))
+        .values(escalated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    added = enqueue(session=session, kind="escalate", dedupe_key=f"escalate:{case_id}:{round_no}",
+                    payload={"case_id": case_id, "round": round_no}, channel=channel, now=now)
+    if added:
+        session.add(Event(case_id=case_id, actor="earful", action="escalated", note=note, at=now))
+    return added

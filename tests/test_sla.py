@@ -1,0 +1,73 @@
+"""The response clock's maths, with fixed clocks."""
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from monitors.sla import ClockFacts, SlaPolicy, due_at, due_now, escalation_start, may_follow_up, remind_time, sla_length
+
+UTC = timezone.utc
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+POLICY = SlaPolicy(sla=timedelta(hours=4), sla_high=timedelta(hours=1), high_priority=2.0,
+                   repeat=timedelta(hours=4))
+
+
+def facts(*, priority=1.0, claimed=True, answered=False, started=T0, hours=4):
+    return ClockFacts(started=started, due=started + timedelta(hours=hours), priority=priority, claimed=claimed,
+                      answered=answered)
+
+
+def test_sla_length_per_brand_and_priority():
+    assert sla_length(POLICY, priority=1.0) == timedelta(hours=4)
+    assert sla_length(POLICY, priority=2.0) == timedelta(hours=1)
+    assert sla_length(POLICY, priority=1.0, brand_sla=timedelta(hours=8)) == timedelta(hours=8)
+    # high priority takes the shorter of the two
+    assert sla_length(POLICY, priority=3.0, brand_sla=timedelta(minutes=30)) == timedelta(minutes=30)
+    assert sla_length(SlaPolicy(sla=timedelta(hours=4)), priority=9.0) == timedelta(hours=4)
+
+
+def test_reminder_at_three_quarters_for_a_claimed_case_only():
+    assert remind_time(facts(), POLICY) == T0 + timedelta(hours=3)
+    assert not due_now(facts(), POLICY, T0 + timedelta(hours=2, minutes=59)).remind
+    assert due_now(facts(), POLICY, T0 + timedelta(hours=3)).remind
+    assert not due_now(facts(claimed=False), POLICY, T0 + timedelta(hours=3)).remind
+    assert not due_now(facts(answered=True), POLICY, T0 + timedelta(hours=3)).remind
+    assert not due_now(facts(), POLICY, T0 + timedelta(hours=4)).remind  # past the breach: escalation instead
+
+
+def test_escalation_rounds_from_the_breach():
+    assert due_now(facts(), POLICY, T0 + timedelta(hours=3, minutes=59)).escalation_round is None
+    assert due_now(facts(), POLICY, T0 + timedelta(hours=4)).escalation_round == 0
+    assert due_now(facts(), POLICY, T0 + timedelta(hours=7, minutes=59)).escalation_round == 0
+    assert due_now(facts(), POLICY, T0 + timedelta(hours=8)).escalation_round == 1
+    assert due_now(facts(), POLICY, T0 + timedelta(hours=20)).escalation_round == 4
+    assert due_now(facts(answered=True), POLICY, T0 + timedelta(hours=20)).escalation_round is None
+
+
+def test_unclaimed_high_priority_escalates_at_half_time():
+    high = facts(priority=2.5, claimed=False)
+    assert escalation_start(high, POLICY) == T0 + timedelta(hours=2)
+    assert due_now(high, POLICY, T0 + timedelta(hours=2)).escalation_round == 0
+    # claimed, or not high: at the breach
+    assert escalation_start(facts(priority=2.5, claimed=True), POLICY) == T0 + timedelta(hours=4)
+    assert escalation_start(facts(priority=1.0, claimed=False), POLICY) == T0 + timedelta(hours=4)
+
+
+def test_follow_ups_at_most_every_repeat():
+    assert may_follow_up(None, POLICY, T0)
+    assert not may_follow_up(T0, POLICY, T0 + timedelta(hours=3, minutes=59))
+    assert may_follow_up(T0, POLICY, T0 + timedelta(hours=4))
+
+
+def test_clock_is_exact_across_a_dst_change():
+    # published 00:30 local in London on the night clocks go forward (2026-03-29 01:00 UTC)
+    london = ZoneInfo("Europe/London")
+    started = datetime(2026, 3, 29, 0, 30, tzinfo=london)
+    due = due_at(started, POLICY, priority=1.0)
+    breach_local = datetime(2026, 3, 29, 5, 30, tzinfo=london)  # 4 real hours later reads 05:30 BST
+    assert due == breach_local
+    assert started + timedelta(hours=4) != breach_local  # the wall-clock sum Python gives would be an hour early
+    clock = ClockFacts(started=started, due=due, priority=1.0, claimed=True, answered=False)
+    assert remind_time(clock, POLICY) == datetime(2026, 3, 29, 4, 30, tzinfo=london)  # 3 real hours in
+    assert due_now(clock, POLICY, datetime(2026, 3, 29, 5, 29, tzinfo=london)).escalation_round is None
+    assert due_now(clock, POLICY, datetime(2026, 3, 29, 4, 29, tzinfo=london)).escalation_round is None
+    assert due_now(clock, POLICY, breach_local.astimezone(UTC)).escalation_round == 0
