@@ -1,0 +1,106 @@
+"""Brand-reply detection per platform, over fixture threads served by a real local HTTP server:
+the brand answered, nobody answered, someone else (a look-alike handle) answered, the complaint is gone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from monitors.fetch import Fetcher, FetchSettings
+from monitors.replies import FETCHERS
+from monitors.replies.base import Reply, Thread, ThreadRef, brand_reply, normalise_handle
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "replies"
+NOON = datetime(2026, 11, 7, 12, 0, tzinfo=timezone.utc)
+MIDNIGHT = datetime(2026, 11, 7, 0, 0, tzinfo=timezone.utc)
+
+# platform -> (path asked for, the complaint's ids, its publication time, the brand's handles)
+PLATFORMS = {
+    "reddit": ("/comments/abc.json", "t3_abc", "t3_abc", NOON, ["u/acmesupport"]),
+    "hackernews": ("/items/10", "11", "10", NOON, ["ACME"]),
+    "mastodon": ("/api/v1/statuses/1/context", "1", "1", MIDNIGHT, ["@acme@127.0.0.1"]),
+    "bluesky": ("/xrpc/app.bsky.feed.getPostThread", "at://did:plc:sam/app.bsky.feed.post/c0", None, MIDNIGHT,
+                ["@Acme.com"]),
+    "github": ("/repos/acme/app/issues/7/comments", "github:acme/app#7", "acme/app#7", MIDNIGHT, ["acme-bot"]),
+}
+
+# (platform, fixture or HTTP status, expected: the answering reply's URL, None for no answer; gone?)
+CASES = [
+    ("reddit", "answered", "https://www.reddit.com/r/acme/comments/abc/x/c2/", False),
+    ("reddit", "unanswered", None, False),
+    ("reddit", "someone_else", None, False),  # a look-alike handle, and the brand's own deleted comment
+    ("reddit", "removed", None, True),
+    ("reddit", 404, None, True),
+    ("hackernews", "answered", "https://news.ycombinator.com/item?id=13", False),
+    ("hackernews", "unanswered", None, False),
+    ("hackernews", "someone_else", None, False),
+    ("hackernews", "deleted", "https://news.ycombinator.com/item?id=13", True),  # an answer still counts
+    ("mastodon", "answered", "https://mastodon.social/@acme/3", False),
+    ("mastodon", "unanswered", None, False),
+    ("mastodon", "someone_else", None, False),  # acme on another server is someone else
+    ("mastodon", 404, None, True),
+    ("bluesky", "answered", "https://bsky.app/profile/acme.com/post/r2", False),
+    ("bluesky", "unanswered", None, False),
+    ("bluesky", "someone_else", None, False),
+    ("bluesky", "deleted", None, True),
+    ("bluesky", 400, None, True),
+    ("github", "answered", "https://github.com/acme/app/issues/7#issuecomment-12", False),
+    ("github", "unanswered", None, False),
+    ("github", "someone_else", None, False),
+    ("github", 410, None, True),
+]
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(FetchSettings(timeout=2, total_timeout=4)) as f:
+        yield f
+
+
+@pytest.mark.parametrize(("platform", "served", "answer_url", "gone"), CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_brand_reply_per_platform(feed_server, fetcher, platform, served, answer_url, gone):
+    path, external_id, thread_id, published, handles = PLATFORMS[platform]
+    if isinstance(served, int):
+        feed_server.route(path, body=b'{"error": "NotFound"}', status=served, content_type="application/json")
+    else:
+        body = (FIXTURES / f"{platform}_{served}.json").read_bytes()
+        feed_server.route(path, body=body, content_type="application/json")
+    ref = ThreadRef(external_id=external_id, thread_id=thread_id, base_url=feed_server.url(""))
+
+    thread = FETCHERS[platform](fetcher, ref)
+
+    assert feed_server.hits(path) == 1
+    assert thread.gone is gone
+    reply = brand_reply(thread, platform=platform, handles=handles, after=published)
+    assert (reply.url if reply else None) == answer_url
+
+
+def test_a_reply_before_the_complaint_is_no_answer():
+    early = Reply(author="acme", published_at=MIDNIGHT, url="u")
+    thread = Thread(replies=[early])
+    assert brand_reply(thread, platform="hackernews", handles=["acme"], after=NOON) is None
+    assert brand_reply(thread, platform="hackernews", handles=["acme"], after=MIDNIGHT) is early
+
+
+def test_the_earliest_brand_reply_is_the_answer():
+    later = Reply(author="acme", published_at=NOON, url="later")
+    first = Reply(author="ACME", published_at=MIDNIGHT, url="first")
+    assert brand_reply(Thread([later, first]), platform="github", handles=["acme"], after=None) is first
+
+
+def test_handles_are_matched_exactly_per_platform():
+    assert normalise_handle("reddit", "/u/AcmeSupport") == normalise_handle("reddit", "acmesupport")
+    assert normalise_handle("mastodon", "@Acme@Mastodon.Social") == "acme@mastodon.social"
+    assert normalise_handle("bluesky", "@acme.com") == "acme.com"
+    # a Mastodon handle without its server names nobody in particular, so it matches nobody
+    thread = Thread([Reply(author="acme@mastodon.social", published_at=None, url="x")])
+    assert brand_reply(thread, platform="mastodon", handles=["@acme"], after=None) is None
+    assert brand_reply(thread, platform="mastodon", handles=["@acme@mastodon.social"], after=None) is not None
+
+
+def test_a_github_discussion_is_not_read(fetcher):
+    ref = ThreadRef(external_id="github:acme/app/discussions/3", thread_id="acme/app/discussions/3", base_url="")
+    assert FETCHERS["github"](fetcher, ref) is None
