@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.cards import Message, render_card, render_event, render_flood_summary
+from bot.clock_sends import ClockSends
 from monitors.config import SlackConfig
 from storage.cases import CaseNotFound, case_view, cases_by_id, earlier_events, get_event, record_card
 from storage.db import session_scope
@@ -113,7 +114,7 @@ class _Run:
     settled: int = 0
 
 
-class Dispatcher:
+class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and escalation rows
     def __init__(self, engine: sa.Engine, deliverer: Deliverer, slack: SlackConfig, *,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
                  budget: float = 10.0):
