@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 import sqlalchemy as sa
@@ -14,9 +14,11 @@ from bot.clock import utcnow
 from bot.console import ConsoleDeliverer
 from bot.outbox import Deliverer, Dispatcher
 from monitors.config import Config, Secrets
+from monitors.escalation import policy_of, sweep
 from monitors.fetch import Fetcher, FetchSettings
 from monitors.ingest import Pipeline
 from monitors.poller import Poller
+from monitors.reply_watch import ReplyWatch
 from monitors.sync import apply_config
 from storage.cases import wake_snoozed
 from storage.db import open_database, session_scope
@@ -24,6 +26,7 @@ from storage.db import open_database, session_scope
 log = logging.getLogger(__name__)
 
 POLL_TICK_SECONDS = 15  # how often to look for due sources; each source keeps its own interval
+REPLY_TICK_SECONDS = 60  # how often to look for threads due a re-read; each case keeps its own interval
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     dispatcher: Dispatcher | None = None
     scheduler: BackgroundScheduler | None = field(default=None, repr=False)
+    reply_watch: ReplyWatch | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, config: Config, secrets: Secrets, *, clock: Callable[[], datetime] = utcnow) -> "Runtime":
@@ -69,8 +73,24 @@ class Runtime:
                 pass
 
     def sweep_job(self) -> None:
+        now = self.clock()
         with session_scope(self.engine) as session:
-            wake_snoozed(session=session, now=self.clock())
+            wake_snoozed(session=session, now=now)
+        # reminders and escalations: each exactly once, whichever worker's sweep gets there first
+        with session_scope(self.engine) as session:
+            swept = sweep(session=session, policy=policy_of(self.config.complaints), slack=self.config.slack,
+                          now=now)
+        if (swept.reminded or swept.escalated) and self.dispatcher is not None:
+            self.outbox_job()
+
+    def reply_job(self) -> None:
+        """Re-read unanswered cases' public threads for the brand's own replies."""
+        if self.reply_watch is None:
+            self.reply_watch = ReplyWatch(self.engine, self.fetcher, interval=timedelta(
+                seconds=self.config.complaints.reply_check_interval))
+        result = self.reply_watch.run_once(self.clock())
+        if result.answered and self.dispatcher is not None:
+            self.outbox_job()
 
     def start_scheduler(self) -> BackgroundScheduler:
         schedule = self.config.schedule
@@ -80,6 +100,7 @@ class Runtime:
                           next_run_time=self.clock())
         scheduler.add_job(self.outbox_job, "interval", seconds=schedule.outbox_interval, id="outbox")
         scheduler.add_job(self.sweep_job, "interval", seconds=schedule.sla_sweep_interval, id="sweep")
+        scheduler.add_job(self.reply_job, "interval", seconds=REPLY_TICK_SECONDS, id="replies")
         scheduler.start()
         self.scheduler = scheduler
         return scheduler
