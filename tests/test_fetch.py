@@ -27,6 +27,7 @@ from monitors.fetch import (
     retry_after_seconds,
 )
 from monitors.fetch.decode import BoundedDecoder
+from tests.fixtures.feed_server import Reply
 
 FAST = FetchSettings(timeout=0.3, total_timeout=0.9, max_bytes=1_000_000)
 
@@ -252,6 +253,92 @@ def test_different_hosts_do_not_share_a_limit(feed_server):
         for thread in threads:
             thread.join()
     assert feed_server.peak_active == 2
+
+
+def test_post_sends_json_or_a_form_with_the_shared_settings(feed_server, fetcher):
+    feed_server.route("/set", b"x", headers={"Set-Cookie": "session=abc; Path=/"})
+    feed_server.route("/token", b'{"ok": true}', content_type="application/json")
+    fetcher.get(feed_server.url("/set"))
+    answer = fetcher.post(feed_server.url("/token"), json={"user": "ann"}, headers={"Authorization": "Basic eA=="})
+    assert (answer.status, answer.body, answer.content_type) == (200, b'{"ok": true}', "application/json")
+    sent = feed_server.last("/token")
+    assert (sent.method, sent.body, sent.headers["content-type"]) == ("POST", b'{"user":"ann"}', "application/json")
+    assert sent.headers["user-agent"].startswith("Earful/") and sent.headers["authorization"] == "Basic eA=="
+    assert "cookie" not in sent.headers
+
+    fetcher.post(feed_server.url("/token"), data={"grant_type": "client_credentials"})
+    sent = feed_server.last("/token")
+    assert sent.body == b"grant_type=client_credentials"
+    assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
+    with pytest.raises(ValueError):
+        fetcher.post(feed_server.url("/token"), json={}, data={})
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirected_post_is_refused_not_followed(feed_server, fetcher, status):
+    feed_server.redirect("/login", "/elsewhere", status=status)
+    feed_server.route("/elsewhere", b"{}")
+    with pytest.raises(HTTPStatusError, match="pointing at .*/elsewhere") as caught:
+        fetcher.post(feed_server.url("/login"), json={"password": "hunter2"})
+    assert (caught.value.status, caught.value.permanent) == (status, True)
+    assert feed_server.hits("/elsewhere") == 0  # the credentials went nowhere else
+
+
+def test_post_obeys_the_size_cap_and_the_total_deadline(feed_server, fetcher):
+    feed_server.huge("/big", 5_000_000, content_length=False)
+    with pytest.raises(BodyTooLarge):
+        fetcher.post(feed_server.url("/big"), json={})
+    feed_server.drip("/drip", b"{" + b" " * 200 + b"}", interval=0.05)
+    started = time.monotonic()
+    with pytest.raises(FetchTimeout, match="whole download took longer than 0.9 s"):
+        fetcher.post(feed_server.url("/drip"), json={})
+    assert time.monotonic() - started < 2
+
+
+def test_post_takes_only_web_urls_and_reports_network_errors(fetcher, tmp_path):
+    with pytest.raises(FetchError, match="only http and https") as caught:
+        fetcher.post((tmp_path / "x.json").as_uri(), json={})
+    assert caught.value.permanent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        with pytest.raises(NetworkError):
+            fetcher.post(f"http://127.0.0.1:{probe.getsockname()[1]}/token", json={})
+
+
+def test_error_answers_keep_the_start_of_their_body(feed_server, fetcher):
+    said = b'{"error_id": 400, "error_name": "bad_parameter", "error_message": "site is required"}'
+    feed_server.route("/api", said, status=400, content_type="application/json", gzip=True)
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.get(feed_server.url("/api"))
+    assert caught.value.body_excerpt == said.decode()  # decompressed, whole
+    assert "400 Bad Request" in caught.value.message  # the message itself is unchanged
+
+    feed_server.route("/token", b'{"error": "invalid_grant"}', status=401)
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.post(feed_server.url("/token"), data={"grant_type": "password"})
+    assert caught.value.body_excerpt == '{"error": "invalid_grant"}'
+
+
+def test_a_long_or_dripping_error_body_is_cut_short(feed_server, fetcher):
+    page = ("é" + "x" * 99) * 100  # 10,100 bytes of UTF-8
+    feed_server.route("/long", page, status=500, gzip=True)
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.get(feed_server.url("/long"))
+    assert len(caught.value.body_excerpt.encode()) <= 2048 + 2  # a cut character becomes one U+FFFD
+    assert caught.value.body_excerpt.startswith(page[:2000])
+
+    feed_server.route("/slow-error", handler=lambda request: Reply(
+        status=503, body=iter([b"down for "] + [b"."] * 100), chunk_delay=0.05))
+    started = time.monotonic()
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.get(feed_server.url("/slow-error"))
+    assert caught.value.status == 503 and caught.value.body_excerpt.startswith("down for ")
+    assert time.monotonic() - started < 2  # the deadline still holds; the status is not lost to it
+
+    feed_server.route("/bare", b"", status=404)
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.get(feed_server.url("/bare"))
+    assert caught.value.body_excerpt == ""
 
 
 # --- pure pieces -----------------------------------------------------------------------------------------

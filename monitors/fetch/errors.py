@@ -31,10 +31,29 @@ class FetchError(Exception):
 
 
 class HTTPStatusError(FetchError):
-    """The server answered with an error status."""
+    """The server answered with an error status.
+
+    `body_excerpt` is the start of the error answer's body (at most 2 KB, decoded as UTF-8), so a source can
+    quote an API's own reason (Stack Exchange's error_name, a token endpoint's "invalid_grant"); "" when the
+    answer had none or the error was built by hand.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        body_excerpt: str = "",
+    ):
+        super().__init__(message, status=status, retry_after=retry_after, permanent=permanent)
+        self.body_excerpt = body_excerpt
 
     @classmethod
-    def from_status(cls, status: int, *, retry_after: float | None = None) -> "HTTPStatusError":
+    def from_status(
+        cls, status: int, *, retry_after: float | None = None, body_excerpt: str = ""
+    ) -> "HTTPStatusError":
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
@@ -55,7 +74,7 @@ class HTTPStatusError(FetchError):
             message = f"{said}: a problem on the server's side; will retry later"
         else:
             message = f"{said}; will retry later"
-        return cls(message, status=status, retry_after=retry_after, permanent=permanent)
+        return cls(message, status=status, retry_after=retry_after, permanent=permanent, body_excerpt=body_excerpt)
 
 
 class BodyTooLarge(FetchError):

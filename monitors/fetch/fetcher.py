@@ -1,4 +1,10 @@
-"""One HTTP client for every poller thread: conditional GET, deadlines, size caps, per-host limits."""
+"""One HTTP client for every poller thread: conditional GET, deadlines, size caps, per-host limits.
+
+POST (token endpoints, GraphQL) shares all of it, except that a POST's redirect is not followed: the body may
+carry credentials, which must not travel on to wherever a Location header points (307/308 would resend it),
+and a 301-303 would turn it into a GET that cannot do the job. A redirected POST is a permanent error naming
+the target, so someone can put the right URL in the config.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import time
 from http.cookiejar import DefaultCookiePolicy
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
 
 DEFAULT_USER_AGENT = "Earful/0.1 (+https://github.com/earful/earful)"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+EXCERPT_BYTES = 2048  # of an error answer's body, kept on HTTPStatusError
+_EXCERPT_DECODE_LIMIT = 65_536  # a compressed error page inflates no further than this while its start is read
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,11 @@ class FetchResponse:
     content_type: str | None
 
 
+class _Redirect(NamedTuple):
+    status: int
+    target: str
+
+
 class Fetcher:
     """Thread-safe; create one per process and share it. Raises FetchError subclasses, never httpx errors."""
 
@@ -106,10 +119,10 @@ class Fetcher:
         clock = _Clock(self.settings.deadline)
         while True:
             _check_scheme(url, first=len(visited) == 1)
-            response = self._get_once(url, params, request_headers, clock)
+            response = self._send_once("GET", url, params, request_headers, clock)
             if isinstance(response, FetchResponse):
                 return response
-            url = response  # a redirect target
+            url = response.target
             params = None  # already part of the redirect's URL
             if url in visited or len(visited) > self.settings.max_redirects:
                 loop = " (a loop)" if url in visited else ""
@@ -118,13 +131,38 @@ class Fetcher:
                 )
             visited.append(url)
 
-    def _get_once(self, url: str, params: dict | None, headers: dict, clock: "_Clock") -> FetchResponse | str:
+    def post(
+        self,
+        url: str,
+        *,
+        json: Any = None,
+        data: dict | None = None,
+        headers: dict | None = None,
+    ) -> FetchResponse:
+        """POST a JSON body (`json`) or a form (`data`) with GET's limits; a redirect is refused, not followed."""
+        if json is not None and data is not None:
+            raise ValueError("post() sends a JSON body or a form, not both")
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            raise FetchError(f"only http and https URLs take a POST, not {url!r}", permanent=True)
+        clock = _Clock(self.settings.deadline)
+        response = self._send_once("POST", url, None, dict(headers or {}), clock, json=json, data=data)
+        if isinstance(response, FetchResponse):
+            return response
+        raise HTTPStatusError(
+            f"server answered {response.status} to a POST, pointing at {response.target}; a POST is not "
+            "redirected (its body may carry credentials): use that URL in the config if it is the right one",
+            status=response.status, permanent=True,
+        )
+
+    def _send_once(
+        self, method: str, url: str, params: dict | None, headers: dict, clock: "_Clock", **body: Any
+    ) -> FetchResponse | _Redirect:
         with self._host_slot(url):
             clock.start()  # waiting for a slot is not the server's fault; the deadline starts here
             try:
                 target = _with_file_host(url)
                 with deadline_at(clock.at), self._client.stream(
-                    "GET", target, params=params, headers=headers
+                    method, target, params=params, headers=headers, **body
                 ) as response:
                     result = self._read(response, clock)
                 if isinstance(result, FetchResponse) and target != url:
@@ -138,15 +176,15 @@ class Fetcher:
                 host = urlsplit(url).hostname or url
                 raise NetworkError(f"connection to {host} failed: {_reason(exc)}") from None
 
-    def _read(self, response: httpx.Response, clock: "_Clock") -> FetchResponse | str:
+    def _read(self, response: httpx.Response, clock: "_Clock") -> FetchResponse | _Redirect:
         status = response.status_code
         if status in REDIRECT_STATUSES and "location" in response.headers:
-            return str(response.url.join(response.headers["location"]))
+            return _Redirect(status, str(response.url.join(response.headers["location"])))
         if status == 304:
             return self._result(response, b"", not_modified=True)
         if not 200 <= status < 300:
             wait = retry_after_seconds(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
-            raise HTTPStatusError.from_status(status, retry_after=wait)
+            raise HTTPStatusError.from_status(status, retry_after=wait, body_excerpt=_excerpt(response, clock))
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -196,7 +234,7 @@ class Fetcher:
 
 
 class _Clock:
-    """The total deadline of one get(), redirects included, started when the first request goes out."""
+    """The total deadline of one get() or post(), redirects included, started when the first request goes out."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
@@ -222,6 +260,28 @@ class _Slot:
 
     def __exit__(self, *exc: object) -> None:
         self._semaphore.release()
+
+
+def _excerpt(response: httpx.Response, clock: "_Clock") -> str:
+    """The start of an error answer's body, best effort: a broken or slow error body must not hide the status."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        decoder = BoundedDecoder(response.headers.get("content-encoding"), _EXCERPT_DECODE_LIMIT)
+        for chunk in response.iter_raw():
+            # small slices: the first few bytes of a compressed page must not inflate past the decoder's cap
+            for start in range(0, len(chunk), 512):
+                parts.append(decoder.feed(chunk[start:start + 512]))
+                size += len(parts[-1])
+                if size >= EXCERPT_BYTES:
+                    break
+            if size >= EXCERPT_BYTES or clock.passed():
+                break
+        else:
+            parts.append(decoder.finish())
+    except (FetchError, httpx.HTTPError, httpx.StreamError):  # StreamError: an answer made whole, not streamed
+        pass
+    return b"".join(parts)[:EXCERPT_BYTES].decode("utf-8", "replace")
 
 
 def _check_scheme(url: str, *, first: bool) -> None:
