@@ -121,8 +121,22 @@ def test_error_bodies_become_clear_errors(feed_server, fetcher):
     assert denied.permanent and "params.key_env" in str(denied) and denied.status == 403
 
 
-def test_a_bare_400_names_its_usual_causes(feed_server, fetcher):
-    feed_server.route(SEARCH, fixture("throttle_violation.json"), status=400)
+def test_an_error_sent_with_400_is_named_as_the_api_names_it(feed_server, fetcher):
+    feed_server.route(SEARCH, fixture("throttle_violation.json"), status=400, gzip=True)
+    with pytest.raises(HTTPStatusError) as caught:
+        KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert "throttle_violation" in str(caught.value) and "7139 seconds" in str(caught.value)
+    assert caught.value.retry_after == 7139 and not caught.value.permanent
+
+    feed_server.route(SEARCH, fixture("access_denied.json"), status=400)
+    with pytest.raises(HTTPStatusError) as caught:
+        KIND.poll(fetcher, state(feed_server), now=NOW)
+    assert "access_denied" in str(caught.value) and caught.value.permanent
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>Bad Request</html>", b'{"message": "no"}'])
+def test_a_bare_400_names_its_usual_causes(feed_server, fetcher, body):
+    feed_server.route(SEARCH, body, status=400)
     with pytest.raises(HTTPStatusError) as caught:
         KIND.poll(fetcher, state(feed_server), now=NOW)
     assert "params.site" in str(caught.value) and "params.key_env" in str(caught.value)

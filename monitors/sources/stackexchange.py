@@ -8,13 +8,15 @@ search index; the store ignores repeats). The API's own rules are kept:
   not fail, so a FetchError would be the wrong report.)
 - `quota_remaining` (300 requests a day per IP without a key, 10,000 with `params.key_env`): at 0 the poll
   stops and warns.
-- Errors come as `error_id` / `error_name` / `error_message` in the body; the API sends them with HTTP 400,
-  whose body the shared fetcher does not hand on, so a bare 400 is explained by its usual causes.
+- Errors come as `error_id` / `error_name` / `error_message` in the body, usually with HTTP 400; the fetcher
+  keeps the start of an error answer's body (HTTPStatusError.body_excerpt), so the API's own error is named.
+  A 400 without that body is explained by its usual causes.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -163,6 +165,10 @@ def _call(fetcher: Fetcher, url: str, params: dict) -> dict:
     try:
         data, _ = get_json(fetcher, url, service=SERVICE, params=params)
     except HTTPStatusError as exc:
+        if (said := _error_wrapper(exc.body_excerpt)) is not None:
+            error = error_from_body(said)
+            error.retry_after = error.retry_after if error.retry_after is not None else exc.retry_after
+            raise error from None
         if exc.status == 400:
             raise HTTPStatusError(
                 "Stack Exchange refused the search (400): check params.site (the site's API name, e.g. "
@@ -179,6 +185,17 @@ def _call(fetcher: Fetcher, url: str, params: dict) -> dict:
     if data.get("error_id") is not None or data.get("error_name") is not None:
         raise error_from_body(data)
     return data
+
+
+def _error_wrapper(body: str) -> dict | None:
+    """The API's error object from an error answer's body, when that is what the body holds."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    if isinstance(data, dict) and (data.get("error_id") is not None or data.get("error_name") is not None):
+        return data
+    return None
 
 
 def _quota_warning(quota: int, keyed: bool) -> str:

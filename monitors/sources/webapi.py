@@ -8,16 +8,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 import httpx
 
-from monitors.fetch import (
-    ContentError, Fetcher, FetchError, FetchResponse, FetchTimeout, HTTPStatusError, NetworkError,
-    retry_after_seconds,
-)
+from monitors.fetch import ContentError, Fetcher, FetchError, FetchResponse, HTTPStatusError
 from monitors.sources.base import require_http_url
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -85,30 +81,9 @@ def get_json(fetcher: Fetcher, url: str, *, service: str, params: dict | None = 
 
 def post_json(fetcher: Fetcher, url: str, *, service: str, body: Any,
               headers: dict | None = None) -> tuple[Any, httpx.Headers]:
-    """POST a JSON body and read a JSON answer (GraphQL). The shared Fetcher only GETs, so this borrows its
-    settings: the same User-Agent, timeouts, whole-request deadline and body size cap; no redirects."""
-    settings = fetcher.settings
-    started = time.monotonic()
-    try:
-        with httpx.Client(timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
-                          trust_env=False, follow_redirects=False) as client:
-            with client.stream("POST", url, json=body, headers={
-                    "User-Agent": settings.user_agent, "Accept": "application/json", **(headers or {})}) as response:
-                if not 200 <= response.status_code < 300:
-                    wait = retry_after_seconds(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
-                    raise HTTPStatusError.from_status(response.status_code, retry_after=wait)
-                data = bytearray()
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) > settings.max_bytes:
-                        raise ContentError(f"{service} sent more than {settings.max_bytes:,} bytes; refused")
-                    if time.monotonic() - started > settings.deadline:
-                        raise FetchTimeout(f"{service} took longer than {settings.deadline:g} s to answer; gave up")
-    except httpx.TimeoutException:
-        raise FetchTimeout(f"{service} did not answer within {settings.timeout:g} s") from None
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"could not reach {service}: {exc or type(exc).__name__}") from None
-    return decode_json(bytes(data), service=service, status=response.status_code), response.headers
+    """POST a JSON body and read a JSON answer (GraphQL)."""
+    response = fetcher.post(url, json=body, headers={"Accept": "application/json", **(headers or {})})
+    return decode_json(response.body, service=service, status=response.status), response.headers
 
 
 def decode_json(body: bytes, *, service: str, status: int | None = None) -> Any:
