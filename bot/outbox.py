@@ -12,6 +12,8 @@ What it guarantees:
 - Current: cards are rendered at send time, so several pending updates for one card become one chat.update with
   the newest state, and an update due before its card was even posted has nothing left to do.
 - Ordered: a thread line waits for the card and for the lines before it.
+- Inhibited: while a brand's spike alert stands, its new complaint cards go into the alert's thread (the support
+  channel gets one pointer message per alert), so an outage does not bury the support channel.
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ from typing import Callable, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.alert_cards import render_alert, render_pointer
 from bot.cards import Message, render_card, render_event, render_flood_summary
 from bot.clock_sends import ClockSends
 from monitors.config import SlackConfig
+from monitors.spike_chart import render_spike_chart
+from monitors.spike_report import AlertGone, alert_report, chart_points
+from storage import spikes
 from storage.cases import CaseNotFound, case_view, cases_by_id, earlier_events, get_event, record_card
 from storage.db import session_scope
 from storage.models import Outbox, Source
-from storage.outbox import (lease_due, mark_failed, mark_retry, mark_sent, release, rows_by_keys, sent_result,
-                            sent_since)
+from storage.outbox import (enqueue, lease_due, mark_failed, mark_retry, mark_sent, release, rows_by_keys,
+                            sent_result, sent_since)
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +168,9 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         """Cards first (a flood folded per brand), then one update per card, then thread lines in order."""
         cards = [r for r in rows if r.kind == "post_card"]
         updates = [r for r in rows if r.kind == "update_card"]
-        others = sorted((r for r in rows if r.kind not in ("post_card", "update_card")), key=lambda r: r.id)
+        alert_updates = [r for r in rows if r.kind == "spike_update"]
+        others = sorted((r for r in rows if r.kind not in ("post_card", "update_card", "spike_update")),
+                        key=lambda r: r.id)
         steps: list[tuple[Callable, list[Outbox]]] = []
         by_case = cases_by_id(session=session, case_ids=[r.payload["case_id"] for r in cards])
         by_brand: dict[int | None, list[Outbox]] = {}
@@ -181,6 +189,10 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         for row in updates:
             per_case.setdefault(row.payload["case_id"], []).append(row)
         steps.extend((self._send_update_card, group) for group in per_case.values())
+        per_alert: dict[int, list[Outbox]] = {}
+        for row in alert_updates:
+            per_alert.setdefault(row.payload["alert_id"], []).append(row)
+        steps.extend((self._send_spike_update, group) for group in per_alert.values())
         for row in others:
             handler = getattr(self, f"_send_{row.kind}", None) or self._unknown_kind
             steps.append((handler, [row]))
@@ -302,7 +314,8 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
             return view.case.slack_channel, view.case.slack_ts
         source = session.get(Source, view.mention.source_id)
         message = render_card(view, now=run.now, source_name=source.name if source else "")
-        channel, ts = self.post(run, rows, channel=self.slack.support_channel, message=message)
+        place = self._complaint_place(session, view.case.brand_id, view.brand, run.now)
+        channel, ts = self.post(run, rows, channel=place.channel, thread_ts=place.thread_ts, message=message)
         record_card(session=session, case_id=view.case.id, channel=channel, ts=ts)
         return channel, ts
 
@@ -310,7 +323,8 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         views = [case_view(session=session, case_id=row.payload["case_id"]) for row in rows]
         message = render_flood_summary(views[0].brand, views, now=run.now)
         log.warning("%d new cards for %s at once: posting one summary", len(rows), views[0].brand)
-        return self.post(run, rows, channel=self.slack.support_channel, message=message)
+        place = self._complaint_place(session, views[0].case.brand_id, views[0].brand, run.now)
+        return self.post(run, rows, channel=place.channel, thread_ts=place.thread_ts, message=message)
 
     def _send_update_card(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
         view = case_view(session=session, case_id=rows[0].payload["case_id"])
@@ -349,6 +363,96 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
             return summary.result_channel, summary.result_ts
         raise NotYet("waiting for the card to be posted")
 
+    # -- spike alerts -----------------------------------------------------------------------------------------
+
+    def _complaint_place(self, session: Session, brand_id: int, brand: str, now: datetime) -> CardPlace:
+        """Where a brand's complaint card goes now; the first card folded into an alert asks for the pointer."""
+        alert = spikes.live_alert(session=session, brand_id=brand_id)
+        post_failed = False
+        if alert is not None and not alert.slack_ts:
+            posted = rows_by_keys(session=session, dedupe_keys=[f"spike:{alert.id}"])
+            post_failed = not posted or posted[0].status == "failed"
+        place = complaint_card_place(
+            support_channel=self.slack.support_channel, alert_id=alert.id if alert else None,
+            alert_channel=alert.slack_channel if alert else None, alert_ts=alert.slack_ts if alert else None,
+            alert_post_failed=post_failed)
+        if place.wait:
+            raise NotYet("waiting for the brand's spike alert to be posted")
+        if place.alert_id is not None:
+            enqueue(session=session, kind="spike_pointer", dedupe_key=f"spike-pointer:{place.alert_id}",
+                    payload={"alert_id": place.alert_id, "brand": brand}, channel=self.slack.support_channel,
+                    now=now)
+        return place
+
+    def _send_spike_alert(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
+        """The alert card, with the on-call group mentioned this once."""
+        alert_id = rows[0].payload["alert_id"]
+        try:
+            report = alert_report(session=session, alert_id=alert_id)
+        except AlertGone as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
+        if report.alert.slack_ts:  # posted before a crash kept us from marking the row
+            return report.alert.slack_channel, report.alert.slack_ts
+        message = render_alert(report, now=run.now, oncall_group=self.slack.oncall_group)
+        channel, ts = self.post(run, rows, channel=rows[0].channel or self.slack.escalation_channel, message=message)
+        spikes.record_alert_message(session=session, alert_id=alert_id, channel=channel, ts=ts)
+        return channel, ts
+
+    def _alert_place(self, session: Session, alert_id: int) -> tuple[str, str]:
+        alert = spikes.get_alert(session=session, alert_id=alert_id)
+        if alert is None:
+            raise DeliveryError(f"there is no spike alert #{alert_id}", permanent=True)
+        if alert.slack_ts and alert.slack_channel:
+            return alert.slack_channel, alert.slack_ts
+        posted = rows_by_keys(session=session, dedupe_keys=[f"spike:{alert_id}"])
+        if not posted or posted[0].status == "failed":
+            raise DeliveryError("the alert was never posted", permanent=True)
+        raise NotYet("waiting for the alert to be posted")
+
+    def _send_spike_update(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
+        """Redraw the card with the alert's newest state; several pending updates are one chat.update."""
+        report = alert_report(session=session, alert_id=rows[0].payload["alert_id"])
+        if not report.alert.slack_ts:
+            return None, None  # the card is not posted yet and will show the newest state when it is
+        self.update(run, channel=report.alert.slack_channel, ts=report.alert.slack_ts,
+                    message=render_alert(report, now=run.now))
+        return report.alert.slack_channel, report.alert.slack_ts
+
+    def _send_spike_chart(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
+        """The last 48 hours as a PNG in the alert's thread (skipped by a deliverer that cannot upload)."""
+        row = rows[0]
+        upload = getattr(self.deliverer, "upload_file", None)
+        if upload is None:
+            return None, None
+        channel, ts = self._alert_place(session, row.payload["alert_id"])
+        report = alert_report(session=session, alert_id=row.payload["alert_id"])
+        filename = f"earful-spike-{report.alert.id}.png"
+        finder = getattr(self.deliverer, "find_file", None)
+        if finder is not None and row.attempts > 1:
+            found = finder(channel=channel, thread_ts=ts, filename=filename)
+            if found is not None:
+                return channel, found
+        step = timedelta(seconds=row.payload.get("step", 300))
+        points = chart_points(session=session, alert=report.alert, now=run.now, step=step)
+        title = f"{report.brand}: negative mentions per {int(step.total_seconds() // 60)} min, last 48 hours"
+        content = render_spike_chart(points, title=title, window_start=report.alert.window_start,
+                                     window_end=report.alert.window_end)
+        self._pace(run, channel)
+        try:
+            file_id = upload(channel=channel, thread_ts=ts, filename=filename, content=content, title=title)
+        except DeliveryError as exc:
+            if exc.blocked:  # e.g. no files:write scope: the alert went out; the chart is not worth a pause
+                raise DeliveryError(f"the chart was not uploaded: {exc}", permanent=True) from exc
+            raise
+        finally:
+            self.pacer.sent(channel)
+        return channel, file_id
+
+    def _send_spike_pointer(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
+        row = rows[0]
+        return self.post(run, rows, channel=row.channel or self.slack.support_channel,
+                         message=render_pointer(row.payload.get("brand", "")))
+
     # -- flood control ----------------------------------------------------------------------------------------
 
     def _flood_verdict(self, session: Session, brand_id: int, waiting: list[Outbox], now: datetime) -> str:
@@ -366,3 +470,23 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         if len(messages) >= threshold:
             return "hold"
         return "summary" if len(messages) + len(waiting) > threshold else "cards"
+
+
+@dataclass(frozen=True)
+class CardPlace:
+    channel: str
+    thread_ts: str | None = None
+    alert_id: int | None = None  # the card is folded into this alert's thread
+    wait: bool = False  # the alert is about to be posted: hold the card until it is
+
+
+def complaint_card_place(*, support_channel: str, alert_id: int | None, alert_channel: str | None,
+                         alert_ts: str | None, alert_post_failed: bool = False) -> CardPlace:
+    """Where a complaint card goes: the support channel, or the thread of the brand's standing spike alert."""
+    if alert_id is None:
+        return CardPlace(support_channel)
+    if alert_ts and alert_channel:
+        return CardPlace(alert_channel, thread_ts=alert_ts, alert_id=alert_id)
+    if alert_post_failed:
+        return CardPlace(support_channel)
+    return CardPlace(support_channel, wait=True)

@@ -9,13 +9,9 @@ from sqlmodel import select
 from monitors.config import Config, SlackConfig
 from monitors.spike_watch import SpikeWatch, floor_to, last_due_bucket
 from storage.db import session_scope
-from storage.mentions import NewMention, store_batch
 from storage.models import Outbox, SpikeAlert
 from storage.sources import BrandSpec, SourceSpec, sync_brands, sync_sources
-
-STEP = timedelta(minutes=5)
-START = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)
-SPIKE_AT = START + timedelta(days=3, hours=14)  # a Thursday afternoon after three ordinary days
+from tests.fixtures.spike_history import SPIKE_AT, START, STEP, history, run_checks, store_counts
 
 
 def config() -> Config:
@@ -32,36 +28,6 @@ def world(engine) -> tuple[dict[str, int], int]:
     return brands, sources["forum"]
 
 
-def usual(i: int) -> int:
-    """An ordinary bucket: 1 to 3 negative mentions, never the same pattern as the clock."""
-    return (i * 7) % 3 + 1
-
-
-def store_counts(engine, source_id: int, brand_id: int, counts: list[tuple[datetime, int]], tag: str) -> None:
-    items = []
-    for at, n in counts:
-        for k in range(n):
-            key = f"{tag}-{at:%Y%m%d%H%M}-{k}"
-            items.append(NewMention(external_id=key, text=f"outage refund broken {key}", content_hash=key,
-                                    story_key=key, published_at=at + timedelta(seconds=10 + k),
-                                    sentiment=-0.6, sentiment_label="negative", brand_ids=[brand_id],
-                                    author=f"user{k}", author_reach=k * 100))
-    with session_scope(engine) as session:
-        store_batch(session=session, source_id=source_id, items=items, now=START)
-
-
-def history(until: datetime, spike: bool) -> list[tuple[datetime, int]]:
-    out, at, i = [], START, 0
-    while at < until:
-        n = usual(i)
-        if spike and SPIKE_AT <= at < SPIKE_AT + timedelta(minutes=40):
-            n = 25
-        out.append((at, n))
-        at += STEP
-        i += 1
-    return out
-
-
 def alerts(engine) -> list[SpikeAlert]:
     with session_scope(engine) as session:
         return list(session.exec(select(SpikeAlert).order_by(SpikeAlert.id)).all())
@@ -70,14 +36,6 @@ def alerts(engine) -> list[SpikeAlert]:
 def outbox_kinds(engine) -> list[str]:
     with session_scope(engine) as session:
         return [row.kind for row in session.exec(select(Outbox).order_by(Outbox.id)).all()]
-
-
-def run(watch: SpikeWatch, start: datetime, end: datetime) -> datetime:
-    at = start
-    while at <= end:
-        watch.check(at)
-        at += STEP
-    return at
 
 
 def test_buckets_are_judged_after_they_settle():
@@ -95,7 +53,7 @@ def test_one_alert_per_spike_across_a_restart_and_a_second_worker_and_quiet_bran
 
     first = SpikeWatch(engine, config(), owner="w1")
     assert first.check(SPIKE_AT - timedelta(hours=1)) == []  # the first check learns history, judges nothing
-    at = run(first, SPIKE_AT - timedelta(minutes=55), SPIKE_AT + timedelta(minutes=20))
+    at = run_checks(first, SPIKE_AT - timedelta(minutes=55), SPIKE_AT + timedelta(minutes=20))
     [alert] = alerts(engine)
     assert alert.brand_id == brands["Acme"] and alert.status == "open"
     assert alert.observed >= 25 and alert.expected < alert.observed / 3
@@ -110,7 +68,7 @@ def test_one_alert_per_spike_across_a_restart_and_a_second_worker_and_quiet_bran
         restarted.check(now)
         second.check(now)
     # the 3-hour window holds the burst for three hours after it: only then is it back to normal
-    run(restarted, at + 3 * STEP, SPIKE_AT + timedelta(hours=4, minutes=30))
+    run_checks(restarted, at + 3 * STEP, SPIKE_AT + timedelta(hours=4, minutes=30))
     [alert] = alerts(engine)
     assert alert.status == "ended" and alert.ended_at is not None
     assert SPIKE_AT + timedelta(hours=3) < alert.ended_at < SPIKE_AT + timedelta(hours=4, minutes=20)

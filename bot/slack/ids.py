@@ -15,6 +15,9 @@ class ActionId(StrEnum):
     SNOOZE = "earful.snooze"
     OPEN_POST = "earful.open_post"  # a link button still sends an action, which must be acknowledged
     NOTE = "earful.note"
+    ALERT_ACK = "earful.alert_ack"
+    ALERT_RESOLVE = "earful.alert_resolve"
+    ALERT_MUTE = "earful.alert_mute"
 
 
 class BlockId(StrEnum):
@@ -23,6 +26,11 @@ class BlockId(StrEnum):
     CARD_FACTS = "card.facts"
     CARD_ACTIONS = "card.actions"
     RESOLVE_NOTE = "resolve.note"
+    ALERT_HEAD = "alert.head"
+    ALERT_WHY = "alert.why"
+    ALERT_POSTS = "alert.posts"
+    ALERT_TERMS = "alert.terms"
+    ALERT_ACTIONS = "alert.actions"
 
 
 class CallbackId(StrEnum):
@@ -59,3 +67,24 @@ class CaseRef:
         if not isinstance(case_id, int) or case_id <= 0 or not good_seconds:
             raise ValueError(f"not a case reference: {raw!r}")
         return cls(case_id, seconds)
+
+
+@dataclass(frozen=True)
+class AlertRef:
+    """What a spike alert's buttons carry: the alert."""
+
+    alert_id: int
+
+    def encode(self) -> str:
+        return json.dumps({"alert": self.alert_id}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: str | None) -> "AlertRef":
+        """Raises ValueError for anything that is not a value Earful wrote."""
+        try:
+            alert_id = json.loads(raw or "")["alert"]
+        except (json.JSONDecodeError, TypeError, KeyError):
+            raise ValueError(f"not an alert reference: {raw!r}") from None
+        if not isinstance(alert_id, int) or isinstance(alert_id, bool) or alert_id <= 0:
+            raise ValueError(f"not an alert reference: {raw!r}")
+        return cls(alert_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, views
+from bot.slack.listeners import actions, alerts, commands, events, views
 
 
 def register_listeners(app: App) -> None:
     actions.register(app)
+    alerts.register(app)
     commands.register(app)
     views.register(app)
     events.register(app)
