@@ -16,6 +16,7 @@ from monitors.triage import Actor, refusal
 from storage import cases
 from storage.db import session_scope
 from storage.models import Case
+from storage.response_clock import record_response
 
 
 def execute(engine: sa.Engine, command: Command, *, actor: Actor, now: datetime) -> str:
@@ -57,6 +58,9 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
     if verb == "dismiss":
         cases.dismiss(session=session, case_id=case.id, user=actor.user, now=now, note=command.note)
         return f"Case #{case.id} dismissed as not a complaint."
+    if verb == "responded":
+        record_response(session=session, case_id=case.id, actor=actor.user, url=command.url, now=now)
+        return f"Case #{case.id} is answered; its response clock stopped at {now:%Y-%m-%d %H:%M} UTC."
     if verb == "snooze":
         until = now + command.snooze
         cases.snooze(session=session, case_id=case.id, user=actor.user, now=now, until=until)

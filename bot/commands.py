@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from monitors.config import parse_duration
 
@@ -15,10 +16,11 @@ HELP = """Commands:
   resolve ID [note]    close a case (claimer or manager)
   dismiss ID [note]    not a complaint (managers); kept as feedback for the detector
   snooze ID 4h         hide a case for a while (1h, 4h, 1d, ...); it reopens itself
+  responded ID URL     record your public reply (its link); stops the case's response clock
   stats                counts of open, claimed and overdue cases
   help                 this text"""
 
-NEEDS_ID = {"claim", "unclaim", "resolve", "dismiss", "snooze"}
+NEEDS_ID = {"claim", "unclaim", "resolve", "dismiss", "snooze", "responded"}
 NO_ARGS = {"mine", "stats", "help"}
 MAX_SNOOZE = timedelta(days=30)
 
@@ -34,6 +36,7 @@ class Command:
     note: str | None = None
     snooze: timedelta | None = None
     brand: str | None = None
+    url: str | None = None  # `responded`: where the public reply is
 
 
 def parse_command(line: str) -> Command:
@@ -50,6 +53,8 @@ def parse_command(line: str) -> Command:
     if not rest:
         raise CommandError(f"`{verb}` needs a case number, e.g. `{verb} 12`")
     case_id = _case_id(rest[0])
+    if verb == "responded":
+        return Command("responded", case_id=case_id, url=reply_url(rest[1] if len(rest) > 1 else None))
     if verb == "snooze":
         if len(rest) < 2:
             raise CommandError("`snooze` needs a duration, e.g. `snooze 12 4h`")
@@ -62,6 +67,17 @@ def parse_command(line: str) -> Command:
         return Command("snooze", case_id=case_id, snooze=length)
     note = " ".join(rest[1:]).strip() or None
     return Command(verb, case_id=case_id, note=note)
+
+
+def reply_url(word: str | None) -> str:
+    """The link to a public reply: http(s) with a host, as Slack may wrap it in <...>."""
+    if not word:
+        raise CommandError("`responded` needs the link to your reply, e.g. `responded 12 https://...`")
+    url = word.strip().strip("<>").split("|", 1)[0]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise CommandError(f"{word!r} is not a link to a reply; paste the reply's http(s) URL")
+    return url
 
 
 def _case_id(word: str) -> int:
