@@ -15,6 +15,7 @@ class ActionId(StrEnum):
     SNOOZE = "earful.snooze"
     OPEN_POST = "earful.open_post"  # a link button still sends an action, which must be acknowledged
     NOTE = "earful.note"
+    REPLY_URL = "earful.reply_url"
     ALERT_ACK = "earful.alert_ack"
     ALERT_RESOLVE = "earful.alert_resolve"
     ALERT_MUTE = "earful.alert_mute"
@@ -26,6 +27,7 @@ class BlockId(StrEnum):
     CARD_FACTS = "card.facts"
     CARD_ACTIONS = "card.actions"
     RESOLVE_NOTE = "resolve.note"
+    RESOLVE_REPLY = "resolve.reply"
     ALERT_HEAD = "alert.head"
     ALERT_WHY = "alert.why"
     ALERT_POSTS = "alert.posts"

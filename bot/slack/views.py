@@ -63,7 +63,8 @@ def help_reply() -> str:
 
 
 def resolve_modal(case_id: int, *, channel: str | None, summary: str) -> dict[str, Any]:
-    """The Resolve dialog: an optional note, kept on the case and in the card's thread."""
+    """The Resolve dialog: an optional note, kept on the case and in the card's thread, and an optional link to
+    the public reply (for a case whose answer is not recorded yet)."""
     return {
         "type": "modal",
         "callback_id": CallbackId.RESOLVE,
@@ -78,6 +79,11 @@ def resolve_modal(case_id: int, *, channel: str | None, summary: str) -> dict[st
              "hint": {"type": "plain_text", "text": "What was done: it goes in the card's thread and the audit trail."},
              "element": {"type": "plain_text_input", "action_id": ActionId.NOTE, "multiline": True,
                          "max_length": 2000}},
+            {"type": "input", "block_id": BlockId.RESOLVE_REPLY, "optional": True,
+             "label": {"type": "plain_text", "text": "Link to your public reply (optional)"},
+             "hint": {"type": "plain_text", "text": "If you answered the customer in public, paste the link: it "
+                                                    "stops the case's response clock."},
+             "element": {"type": "plain_text_input", "action_id": ActionId.REPLY_URL, "max_length": 2000}},
         ],
     }
 
@@ -85,6 +91,11 @@ def resolve_modal(case_id: int, *, channel: str | None, summary: str) -> dict[st
 def modal_note(values: dict[str, Any]) -> str | None:
     note = (values.get(BlockId.RESOLVE_NOTE, {}).get(ActionId.NOTE, {}) or {}).get("value")
     return note.strip() or None if isinstance(note, str) else None
+
+
+def modal_reply_url(values: dict[str, Any]) -> str | None:
+    url = (values.get(BlockId.RESOLVE_REPLY, {}).get(ActionId.REPLY_URL, {}) or {}).get("value")
+    return url.strip() or None if isinstance(url, str) else None
 
 
 def home_view(*, user: str, mine: list[CaseView], overdue: list[CaseView], queue: list[CaseView],

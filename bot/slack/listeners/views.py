@@ -1,4 +1,4 @@
-"""Modal submissions: the Resolve dialog."""
+"""Modal submissions: the Resolve dialog (a note, and optionally the link to the public reply)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 from slack_bolt import App
 
-from bot.commands import Command
-from bot.slack.ids import CallbackId
+from bot.commands import Command, CommandError, reply_url
+from bot.slack.ids import BlockId, CallbackId
 from bot.slack.listeners._common import carry_out, tell
-from bot.slack.views import modal_note
+from bot.slack.views import modal_note, modal_reply_url
 
 
 def register(app: App) -> None:
@@ -17,6 +17,13 @@ def register(app: App) -> None:
 
 
 def resolve_submitted(ack, body, view, client, context) -> None:
+    values = (view.get("state") or {}).get("values") or {}
+    link = modal_reply_url(values)
+    try:
+        link = reply_url(link) if link else None
+    except CommandError as exc:  # the dialog stays open with the problem under the field
+        ack(response_action="errors", errors={BlockId.RESOLVE_REPLY: str(exc)})
+        return
     ack()  # close the dialog now; the outcome arrives as a message only the person sees
     user = body["user"]["id"]
     try:
@@ -25,6 +32,9 @@ def resolve_submitted(ack, body, view, client, context) -> None:
     except (ValueError, KeyError, TypeError):
         tell(client, channel=None, user=user, text="That dialog is not one Earful understands any more.")
         return
-    note = modal_note((view.get("state") or {}).get("values") or {})
-    answer = carry_out(context["earful"], Command("resolve", case_id=case_id, note=note), user=user)
-    tell(client, channel=meta.get("channel"), user=user, text=answer)
+    note = modal_note(values)
+    answers = []
+    if link:  # recorded before resolving, so the clock stops at the answer, not at the closing
+        answers.append(carry_out(context["earful"], Command("responded", case_id=case_id, url=link), user=user))
+    answers.append(carry_out(context["earful"], Command("resolve", case_id=case_id, note=note), user=user))
+    tell(client, channel=meta.get("channel"), user=user, text=" ".join(answers))
