@@ -19,6 +19,7 @@ from monitors.fetch import Fetcher, FetchSettings
 from monitors.ingest import Pipeline
 from monitors.poller import Poller
 from monitors.reply_watch import ReplyWatch
+from monitors.spike_watch import SpikeWatch, worker_name
 from monitors.sync import apply_config
 from storage.cases import wake_snoozed
 from storage.db import open_database, session_scope
@@ -40,6 +41,7 @@ class Runtime:
     dispatcher: Dispatcher | None = None
     scheduler: BackgroundScheduler | None = field(default=None, repr=False)
     reply_watch: ReplyWatch | None = field(default=None, repr=False)
+    spike_watch: SpikeWatch | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, config: Config, secrets: Secrets, *, clock: Callable[[], datetime] = utcnow) -> "Runtime":
@@ -92,6 +94,13 @@ class Runtime:
         if result.answered and self.dispatcher is not None:
             self.outbox_job()
 
+    def spike_job(self) -> None:
+        """Judge each own brand's newly settled buckets of negative mentions; a new alert goes out now."""
+        if self.spike_watch is None:  # keeps each brand's detector in memory between runs
+            self.spike_watch = SpikeWatch(self.engine, self.config, owner=worker_name())
+        if self.spike_watch.check(self.clock()) and self.dispatcher is not None:
+            self.outbox_job()
+
     def start_scheduler(self) -> BackgroundScheduler:
         schedule = self.config.schedule
         scheduler = BackgroundScheduler(timezone=schedule.timezone, job_defaults={
@@ -101,6 +110,8 @@ class Runtime:
         scheduler.add_job(self.outbox_job, "interval", seconds=schedule.outbox_interval, id="outbox")
         scheduler.add_job(self.sweep_job, "interval", seconds=schedule.sla_sweep_interval, id="sweep")
         scheduler.add_job(self.reply_job, "interval", seconds=REPLY_TICK_SECONDS, id="replies")
+        scheduler.add_job(self.spike_job, "interval", seconds=schedule.spike_check_interval, id="spikes",
+                          next_run_time=self.clock())
         scheduler.start()
         self.scheduler = scheduler
         return scheduler

@@ -9,6 +9,8 @@ after a start, or when another worker judged in between. Otherwise it carries on
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -26,6 +28,11 @@ from storage.outbox import enqueue
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def worker_name() -> str:
+    """Who claimed a bucket, for the job_run row: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def detector_settings(spikes: SpikesConfig) -> SpikeSettings:
@@ -55,6 +62,20 @@ def series(counts: dict[datetime, int], start: datetime, end: datetime, step: ti
 
 def history_start(first_mention: datetime | None, oldest: datetime, step: timedelta) -> datetime:
     return max(oldest, floor_to(first_mention, step)) if first_mention else oldest
+
+
+def stored_series(*, session: Session, brand_id: int, start: datetime, end: datetime, step: timedelta
+                  ) -> list[tuple[datetime, int]]:
+    """Negative mentions per bucket from `start` (or the brand's first mention after it) to the bucket before
+    `end`, zeros included: what the live check would have fed the detector."""
+    oldest = floor_to(start, step)
+    first = store.first_mention_at(session=session, brand_id=brand_id, since=oldest)
+    begin = history_start(first, oldest, step)
+    last = floor_to(end, step) - step
+    if last < begin:
+        return []
+    counts = store.negative_counts(session=session, brand_id=brand_id, start=begin, end=last + step, step=step)
+    return series(counts, begin, last, step)
 
 
 @dataclass
@@ -119,13 +140,9 @@ class SpikeWatch:
 
     def _rebuild(self, session: Session, brand_id: int, upto: datetime, now: datetime) -> _Memory:
         """A detector that has seen the stored history up to and including bucket `upto`."""
-        oldest = floor_to(upto - self.history, self.step)
-        first = store.first_mention_at(session=session, brand_id=brand_id, since=oldest)
-        start = history_start(first, oldest, self.step)
-        counts = store.negative_counts(session=session, brand_id=brand_id, start=start, end=upto + self.step,
-                                       step=self.step)
-        detector = SpikeDetector.rebuilt(series(counts, start, upto, self.step), self.settings)
-        return _Memory(last=upto, detector=detector)
+        points = stored_series(session=session, brand_id=brand_id, start=upto - self.history, end=upto + self.step,
+                               step=self.step)
+        return _Memory(last=upto, detector=SpikeDetector.rebuilt(points, self.settings))
 
     def _apply(self, session: Session, brand_id: int, verdicts: list[Verdict], now: datetime) -> list[int]:
         row = store.live_alert(session=session, brand_id=brand_id)
