@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from monitors.feedparse.dates import parse_date
 from monitors.fetch import Fetcher, FetchError, HTTPStatusError
-from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
-from monitors.sources.webapi import (
-    as_int, base_url, changed_format, check_base_url, get_json, iso_z, known_params, optional_text, refused,
-    required_text, with_service,
+from monitors.sources._api import (
+    as_int, auth_error, base_url, changed_format, check_base_url, check_keys, get_json, iso_z, optional_text,
+    require_text, with_service,
 )
+from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
@@ -35,8 +35,8 @@ class AppStoreSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         check_base_url(config.url)
-        known_params(config.params, {"app_id", "country"})
-        app_id = required_text(config.params, "app_id", "the app's numeric id, from its App Store link: …/id123456")
+        check_keys(config.params, {"app_id", "country"})
+        app_id = require_text(config.params, "app_id", "the app's numeric id, from its App Store link: …/id123456")
         if not app_id.removeprefix("id").isdigit():
             raise ValueError(f"params.app_id: {app_id!r} is not a numeric App Store id (e.g. 284882215)")
         country = optional_text(config.params, "country", "us") or ""
@@ -56,8 +56,9 @@ class AppStoreSource(SourceKind):
                 data, _ = get_json(fetcher, url, service=SERVICE)
             except HTTPStatusError as exc:
                 if exc.status in (401, 403):
-                    raise refused(exc, SERVICE, "Apple's review feed needs no login, so this is a block of this "
-                                  "machine or a proxy; try again later or from another network") from None
+                    raise auth_error(SERVICE, exc.status, "Apple's review feed needs no login, so this is a block of "
+                                     "this machine or a proxy; try again later or from another network",
+                                     retry_after=exc.retry_after) from None
                 if exc.status in (400, 404) and page > 1:
                     break  # past the last page Apple keeps
                 raise with_service(exc, SERVICE) from None

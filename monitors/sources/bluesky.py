@@ -17,31 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from monitors.feedparse.dates import parse_date
 from monitors.fetch import Fetcher, FetchError, HTTPStatusError
-from monitors.sources._social import (
-    AUTH_STATUSES,
-    LOOKBACK,
-    OVERLAP,
-    TokenCache,
-    answer_of,
-    auth_error,
-    check_keys,
-    count,
-    cursor_iso,
-    env_name,
-    get_json,
-    iso_time,
-    iso_z,
-    max_pages,
-    maybe,
-    need,
-    optional_text,
-    optional_url,
-    out_of_requests,
-    page_cap_warning,
-    post_json,
-    rate_limit_warning,
-    require_text,
-    secret,
+from monitors.sources._api import (
+    AUTH_STATUSES, LOOKBACK, OVERLAP, TOKEN_REFUSALS, TokenCache, answer_of, auth_error, base_url, check_base_url,
+    check_keys, count, cursor_iso, env_name, get_json, iso_time, iso_z, max_pages, maybe, need, optional_text,
+    out_of_requests, page_cap_warning, post_json, rate_limit_warning, require_text, secret,
 )
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState, require_http_url
 
@@ -80,7 +59,7 @@ class BlueskySource(SourceKind):
             except ValueError as exc:
                 raise ValueError(f"params.pds_url: {str(exc).removeprefix('url: ')}") from None
         max_pages(params)
-        optional_url(config.url)
+        check_base_url(config.url)
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         params = state.params
@@ -90,7 +69,7 @@ class BlueskySource(SourceKind):
         if handle and (token := self._sessions.get(key, now)):
             return self._signed_in(fetcher, pds, token, key, state, now)
         try:
-            return _search(fetcher, (state.url or DEFAULT_URL).rstrip("/"), {}, None, state, now)
+            return _search(fetcher, base_url(state.url, DEFAULT_URL), {}, None, state, now)
         except HTTPStatusError as exc:
             if exc.status not in AUTH_STATUSES:
                 raise
@@ -124,8 +103,9 @@ class BlueskySource(SourceKind):
             raise FetchError("Bluesky: params.handle is set but params.app_password_env is not", permanent=True)
         refused = (f"the handle {params['handle']!r} and the app password in ${params['app_password_env']} were not "
                    f"accepted; create an app password in Bluesky ({APP_PASSWORDS})")
-        answer = post_json(fetcher, pds + CREATE_SESSION, service="Bluesky",
-                           body={"identifier": params["handle"], "password": password}, refused=refused)
+        answer, _ = post_json(fetcher, pds + CREATE_SESSION, service="Bluesky",
+                              body={"identifier": params["handle"], "password": password}, refused=refused,
+                              refused_on=TOKEN_REFUSALS)
         with answer_of("Bluesky", 200):
             token = need(answer, "accessJwt", str, "session answer")
         self._sessions.put(key, token, _expiry(token, now))
@@ -136,7 +116,7 @@ def _search(fetcher: Fetcher, base: str, headers: dict[str, str], refused: str |
             now: datetime) -> PollResult:
     since = cursor_iso(state.cursor)
     floor = since - OVERLAP if since else now - LOOKBACK
-    query = {"q": state.params["query"], "sort": "latest", "limit": PAGE_SIZE, "since": iso_z(floor)}
+    query = {"q": state.params["query"], "sort": "latest", "limit": PAGE_SIZE, "since": iso_z(floor, milliseconds=True)}
     newest, result, page_cursor = since, PollResult(), None
     pages = max_pages(state.params)
     for page in range(1, pages + 1):
@@ -157,7 +137,7 @@ def _search(fetcher: Fetcher, base: str, headers: dict[str, str], refused: str |
             break
     else:
         result.warnings.append(page_cap_warning("Bluesky", pages, "posts"))
-    result.cursor = iso_z(newest) if newest else state.cursor
+    result.cursor = iso_z(newest, milliseconds=True) if newest else state.cursor
     return result
 
 

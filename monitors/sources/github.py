@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from monitors.feedparse.dates import parse_date
 from monitors.feedparse.htmltext import TEXT_LIMIT, clip
 from monitors.fetch import Fetcher, FetchError, FetchResponse, HTTPStatusError
-from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
-from monitors.sources.webapi import (
-    as_int, as_list, base_url, changed_format, check_base_url, env_secret, get_json, iso_z, known_params,
-    optional_env_name, optional_text, post_json, rate_limit_left, rate_limit_reset, refused, with_service,
+from monitors.sources._api import (
+    as_int, as_list, auth_error, base_url, changed_format, check_base_url, check_keys, env_name, get_json, iso_z,
+    optional_text, post_json, rate_limit_reset, requests_left, secret_or_warning, with_service,
 )
+from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
@@ -56,7 +56,7 @@ class GitHubSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         check_base_url(config.url)
-        known_params(config.params, {"query", "repos", "token_env", "discussions"})
+        check_keys(config.params, {"query", "repos", "token_env", "discussions"})
         query = optional_text(config.params, "query")
         repos = config.params.get("repos", [])
         if not isinstance(repos, list) or not all(isinstance(r, str) and _is_repo(r) for r in repos):
@@ -64,14 +64,14 @@ class GitHubSource(SourceKind):
         if not query and not repos:
             raise ValueError("params.query: missing (the words to search issues for, e.g. \"acme crash\"); "
                              "or give params.repos to watch every new issue in those repositories")
-        optional_env_name(config.params, "token_env")
+        env_name(config.params, "token_env")
         discussions = config.params.get("discussions", True)
         if not isinstance(discussions, bool):
             raise ValueError("params.discussions: must be true or false")
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         base = base_url(state.url, DEFAULT_URL)
-        token, warning = env_secret(state.params, "token_env")
+        token, warning = secret_or_warning(state.params, "token_env")
         headers = dict(API_HEADERS, **({"Authorization": f"Bearer {token}"} if token else {}))
         cursors = _read_cursor(state.cursor)
         result = PollResult(warnings=[warning] if warning else [])
@@ -206,7 +206,7 @@ def _call(request):
         return request()
     except HTTPStatusError as exc:
         if exc.status == 401:
-            raise refused(exc, SERVICE, TOKEN_FIX) from None
+            raise auth_error(SERVICE, exc.status, TOKEN_FIX, retry_after=exc.retry_after) from None
         if exc.status == 403 or (exc.status == 429):
             if exc.retry_after is not None or exc.status == 429:
                 raise HTTPStatusError(f"GitHub's rate limit is used up; retrying after {exc.retry_after or 60:.0f} s",
@@ -230,7 +230,7 @@ def _graphql_url(base: str) -> str:
 
 
 def _exhausted(response: FetchResponse, now: datetime, warnings: list[str]) -> bool:
-    if rate_limit_left(response.headers) != 0:
+    if requests_left(response.headers) != 0:
         return False
     wait = rate_limit_reset(response.headers, now=now)
     when = f" for {wait:.0f} s" if wait is not None else ""

@@ -26,11 +26,9 @@ from monitors.feedparse.encoding import to_utf8
 from monitors.feedparse.rss import ITEM_TAGS
 from monitors.feedparse.xmldoc import name_of, parse_xml, text_of
 from monitors.fetch import ContentError, Fetcher, FetchError
+from monitors.sources._api import base_url, check_base_url, check_keys, optional_text, require_text, with_service
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState, require_http_url
 from monitors.sources.feed import FEED_ACCEPT
-from monitors.sources.webapi import (
-    base_url, check_base_url, known_params, optional_text, required_text, with_service,
-)
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
@@ -45,8 +43,8 @@ class GoogleNewsSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         check_base_url(config.url)
-        known_params(config.params, {"query", "language", "country"})
-        required_text(config.params, "query", "the Google News search, e.g. \"acme outage\" or acme when:1d")
+        check_keys(config.params, {"query", "language", "country"})
+        require_text(config.params, "query", "the Google News search, e.g. \"acme outage\" or acme when:1d")
         for key in ("language", "country"):
             optional_text(config.params, key)
 
@@ -65,7 +63,7 @@ class GoogleAlertsSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         require_http_url(config.url, allow_file=False)
-        known_params(config.params, set())
+        check_keys(config.params, set())
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         return _poll_feed(fetcher, state, state.url, None, now=now, service="Google Alerts")

@@ -13,22 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from monitors.feedparse.htmltext import html_to_text
 from monitors.fetch import Fetcher
-from monitors.sources._social import (
-    LOOKBACK,
-    OVERLAP,
-    answer_of,
-    check_keys,
-    count,
-    cursor_epoch,
-    epoch_time,
-    get_json,
-    max_pages,
-    maybe,
-    need,
-    optional_text,
-    optional_url,
-    page_cap_warning,
-    require_text,
+from monitors.sources._api import (
+    LOOKBACK, OVERLAP, answer_of, base_url, check_base_url, check_keys, count, cursor_epoch, epoch_time, get_json,
+    max_pages, maybe, need, optional_text, page_cap_warning, require_text,
 )
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 
@@ -52,11 +39,11 @@ class HackerNewsSource(SourceKind):
         require_text(params, "query", 'the words to search Hacker News for, e.g. "acme"')
         optional_text(params, "tags")
         max_pages(params)
-        optional_url(config.url)
+        check_base_url(config.url)
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         params = state.params
-        url = (state.url or DEFAULT_URL).rstrip("/") + "/search_by_date"
+        url = base_url(state.url, DEFAULT_URL) + "/search_by_date"
         since = cursor_epoch(state.cursor)
         floor = since - int(OVERLAP.total_seconds()) if since is not None else int((now - LOOKBACK).timestamp())
         newest = since or 0

@@ -22,24 +22,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from monitors.feedparse.htmltext import html_to_text
 from monitors.fetch import Fetcher, FetchError
-from monitors.sources._social import (
-    ShapeError,
-    answer_of,
-    check_keys,
-    count,
-    env_name,
-    get_json,
-    iso_time,
-    max_pages,
-    maybe,
-    need,
-    optional_text,
-    optional_url,
-    out_of_requests,
-    page_cap_warning,
-    rate_limit_warning,
-    secret,
-    text_list,
+from monitors.sources._api import (
+    ShapeError, answer_of, base_url, check_base_url, check_keys, count, env_name, get_json, iso_time, max_pages,
+    maybe, need, optional_text, out_of_requests, page_cap_warning, rate_limit_warning, secret, text_list,
 )
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 
@@ -78,11 +63,11 @@ class MastodonSource(SourceKind):
         if query and not token:
             raise ValueError(f"params.token_env: {NEEDS_TOKEN}")
         max_pages(params)
-        optional_url(config.url)
+        check_base_url(config.url)
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         params = state.params
-        base = (state.url or DEFAULT_URL).rstrip("/")
+        base = base_url(state.url, DEFAULT_URL)
         token = secret(params, "token_env")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         cursor = state.cursor if state.cursor and _ID.fullmatch(state.cursor) else None

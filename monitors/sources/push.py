@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitors.fetch import Fetcher
+from monitors.sources._api import check_keys, env_name
 from monitors.sources.base import PollResult, SourceKind, SourceState
-from monitors.sources.webapi import known_params, optional_env_name
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
@@ -25,9 +25,9 @@ class PushSource(SourceKind):
     description = "items sent to Earful's POST /ingest endpoint (bearer token or HMAC signature)"
 
     def validate(self, config: "SourceConfig") -> None:
-        known_params(config.params, {"token_env", "secret_env", "port"})
-        token_env = optional_env_name(config.params, "token_env")
-        secret_env = optional_env_name(config.params, "secret_env")
+        check_keys(config.params, {"token_env", "secret_env", "port"})
+        token_env = env_name(config.params, "token_env")
+        secret_env = env_name(config.params, "secret_env")
         if not token_env and not secret_env:
             raise ValueError("params.token_env: missing (name an environment variable holding the bearer token "
                              "senders must present, or set params.secret_env for HMAC-signed requests)")

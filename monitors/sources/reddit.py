@@ -13,29 +13,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from monitors.fetch import Fetcher, HTTPStatusError
-from monitors.sources._social import (
-    LOOKBACK,
-    OVERLAP,
-    TokenCache,
-    answer_of,
-    auth_error,
-    check_keys,
-    count,
-    cursor_epoch,
-    env_name,
-    epoch_time,
-    get_json,
-    max_pages,
-    maybe,
-    need,
-    optional_url,
-    out_of_requests,
-    page_cap_warning,
-    post_json,
-    rate_limit_warning,
-    require_text,
-    secret,
-    text_list,
+from monitors.sources._api import (
+    LOOKBACK, OVERLAP, TOKEN_REFUSALS, TokenCache, answer_of, auth_error, base_url, basic_auth, check_base_url,
+    check_keys, count, cursor_epoch, env_name, epoch_time, get_json, max_pages, maybe, need, out_of_requests,
+    page_cap_warning, post_json, rate_limit_warning, require_text, secret, text_list,
 )
 from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 
@@ -76,11 +57,11 @@ class RedditSource(SourceKind):
             raise ValueError("params.secret_env: OAuth needs both client_id_env and secret_env (or neither, "
                              "for the public JSON)")
         max_pages(params)
-        optional_url(config.url)
+        check_base_url(config.url)
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         params = state.params
-        base = (state.url or DEFAULT_URL).rstrip("/")
+        base = base_url(state.url, DEFAULT_URL)
         subreddits = [_bare(name) for name in text_list(params, "subreddits")]
         path = f"/r/{'+'.join(subreddits)}/search" if subreddits else "/search"
         query: dict[str, Any] = {"q": params["query"], "sort": "new", "type": "link", "limit": PAGE_SIZE,
@@ -111,8 +92,9 @@ class RedditSource(SourceKind):
             return token
         refused = (f"the app credentials in ${params['client_id_env']} / ${params['secret_env']} were not "
                    f"accepted; check the app's id and secret at {APPS_PAGE}")
-        answer = post_json(fetcher, f"{base}/api/v1/access_token", service="Reddit",
-                           form={"grant_type": "client_credentials"}, basic_auth=credentials, refused=refused)
+        answer, _ = post_json(fetcher, f"{base}/api/v1/access_token", service="Reddit",
+                              form={"grant_type": "client_credentials"}, headers=basic_auth(*credentials),
+                              refused=refused, refused_on=TOKEN_REFUSALS)
         if isinstance(answer, dict) and "error" in answer and "access_token" not in answer:
             raise auth_error("Reddit", 401, f"{refused} (it said {str(answer['error'])[:80]!r})")
         with answer_of("Reddit", 200):

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from monitors.feedparse.htmltext import html_to_text
 from monitors.fetch import Fetcher, FetchError, HTTPStatusError
-from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
-from monitors.sources.webapi import (
-    as_int, as_list, base_url, changed_format, check_base_url, env_secret, from_epoch, get_json,
-    known_params, optional_env_name, optional_text, refused, required_text, with_service,
+from monitors.sources._api import (
+    as_int, as_list, auth_error, base_url, changed_format, check_base_url, check_keys, env_name, from_epoch,
+    get_json, optional_text, require_text, secret_or_warning, with_service,
 )
+from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
@@ -62,12 +62,12 @@ class StackExchangeSource(SourceKind):
 
     def validate(self, config: "SourceConfig") -> None:
         check_base_url(config.url)
-        known_params(config.params, {"query", "site", "key_env"})
-        required_text(config.params, "query", "the words to search questions for, e.g. \"acme sync\"")
+        check_keys(config.params, {"query", "site", "key_env"})
+        require_text(config.params, "query", "the words to search questions for, e.g. \"acme sync\"")
         site = optional_text(config.params, "site", "stackoverflow") or ""
         if not site or " " in site or "/" in site:
             raise ValueError(f"params.site: {site!r} is not a site's API name (e.g. stackoverflow, superuser)")
-        optional_env_name(config.params, "key_env")
+        env_name(config.params, "key_env")
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         fromdate, wait_until = read_cursor(state.cursor)
@@ -76,7 +76,7 @@ class StackExchangeSource(SourceKind):
             return PollResult(cursor=state.cursor, warnings=[
                 f"Stack Exchange asked for a pause ({left:.0f} s left); asked nothing this time"])
         site = str(state.params.get("site") or "stackoverflow").strip()
-        key, warning = env_secret(state.params, "key_env")
+        key, warning = secret_or_warning(state.params, "key_env")
         result = PollResult(warnings=[warning] if warning else [])
         since = (fromdate - LATE_GRACE.total_seconds()) if fromdate else (now - FIRST_LOOKBACK).timestamp()
         newest = fromdate
@@ -176,7 +176,8 @@ def _call(fetcher: Fetcher, url: str, params: dict) -> dict:
                 "used up its daily quota (300 requests without a key; set params.key_env)", status=400,
                 retry_after=exc.retry_after) from None
         if exc.status in (401, 403):
-            raise refused(exc, SERVICE, "check the key in params.key_env, or remove it") from None
+            raise auth_error(SERVICE, exc.status, "check the key in params.key_env, or remove it",
+                                 retry_after=exc.retry_after) from None
         raise with_service(exc, SERVICE) from None
     except FetchError as exc:
         raise with_service(exc, SERVICE) from None
