@@ -5,16 +5,18 @@ The console backend and Slack's `/earful` both end here, so the rules and the wo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.cards import age
 from bot.commands import HELP, Command
+from monitors.metrics import CaseTimes, stats_table
 from monitors.triage import Actor, refusal
 from storage import cases
 from storage.db import session_scope
+from storage.case_times import case_times
 from storage.models import Case
 from storage.response_clock import record_response
 
@@ -83,6 +85,9 @@ def queue_text(views: list[cases.CaseView], *, now: datetime, empty: str) -> str
     return "\n".join(lines)
 
 
+STATS_WINDOW = timedelta(days=7)  # `stats` in Slack and the console; `earful stats --since` for other periods
+
+
 def stats_text(session: Session, now: datetime) -> str:
     counts = dict(session.exec(select(Case.status, sa.func.count()).group_by(Case.status)).all())
     overdue = session.exec(
@@ -90,4 +95,7 @@ def stats_text(session: Session, now: datetime) -> str:
         .where(col(Case.status).in_(cases.OPEN_STATES), col(Case.sla_due_at) < now)
     ).one()
     parts = [f"{counts.get(s, 0)} {s}" for s in ("open", "claimed", "snoozed", "resolved", "dismissed")]
-    return "Cases: " + ", ".join(parts) + f"; {overdue} past their SLA."
+    since = now - STATS_WINDOW
+    times = [CaseTimes(*row) for row in case_times(session=session, since=since)]
+    return ("Cases: " + ", ".join(parts) + f"; {overdue} past their SLA.\n"
+            + "```\n" + stats_table(times, since=since, now=now) + "\n```")

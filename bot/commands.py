@@ -17,7 +17,7 @@ HELP = """Commands:
   dismiss ID [note]    not a complaint (managers); kept as feedback for the detector
   snooze ID 4h         hide a case for a while (1h, 4h, 1d, ...); it reopens itself
   responded ID URL     record your public reply (its link); stops the case's response clock
-  stats                counts of open, claimed and overdue cases
+  stats                case counts, and response times of the last 7 days per brand and agent
   help                 this text"""
 
 NEEDS_ID = {"claim", "unclaim", "resolve", "dismiss", "snooze", "responded"}
