@@ -12,7 +12,8 @@ beside it. So it may drop what a browser would keep:
 - the fragment goes, unless it is a ``#!`` route that carries the page;
 - redirect wrappers that name their target are unwrapped: Google ``/url`` links (Google Alerts uses
   them), Facebook and Instagram link shims, YouTube, Slack, Reddit, LinkedIn and DuckDuckGo redirects.
-  Shorteners such as ``t.co`` need a network round trip and stay as they are.
+  Shorteners such as ``t.co`` need a network round trip and stay as they are. ``unwrap_redirect`` does
+  only this step, for showing a link: the article's own URL instead of Google's.
 Anything that is not an http(s) URL with a host comes back stripped and otherwise untouched; the
 function never raises.
 
@@ -31,7 +32,7 @@ from urllib.parse import SplitResult, parse_qs, quote, unquote_plus, urlsplit, u
 
 from monitors.query import tokenize
 
-__all__ = ["TRACKING_PARAMS", "canonical_url", "content_fingerprint", "edit_hash"]
+__all__ = ["TRACKING_PARAMS", "canonical_url", "content_fingerprint", "edit_hash", "unwrap_redirect"]
 
 TRACKING_PARAMS = frozenset(
     {
@@ -81,13 +82,23 @@ def canonical_url(url: str) -> str:
         return stripped
 
 
+def unwrap_redirect(url: str) -> str:
+    """The URL a redirect wrapper names (a Google ``/url`` link, a Facebook shim ... see ``_REDIRECTS``),
+    unwrapped up to five deep; any other URL, or a wrapper without a usable http(s) target, comes back as it
+    is. Never raises."""
+    try:
+        for _ in range(_MAX_UNWRAP):
+            target = _redirect_target(urlsplit(url))
+            if target is None:
+                break
+            url = target
+    except ValueError:  # an unparsable target (a broken IPv6 literal): keep what unwrapped so far
+        pass
+    return url
+
+
 def _canonical(url: str) -> str | None:
-    parts = urlsplit(url)
-    for _ in range(_MAX_UNWRAP):
-        target = _redirect_target(parts)
-        if target is None:
-            break
-        parts = urlsplit(target)
+    parts = urlsplit(unwrap_redirect(url))
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         return None

@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import pytest
 
-from monitors.canonical import TRACKING_PARAMS, canonical_url, content_fingerprint, edit_hash
+from monitors.canonical import TRACKING_PARAMS, canonical_url, content_fingerprint, edit_hash, unwrap_redirect
 
 # --- canonical_url ---------------------------------------------------------------------------------------
 
@@ -96,6 +96,25 @@ def test_nested_wrappers_unwrap_and_unusable_targets_keep_the_wrapper():
     assert canonical_url("https://www.google.com/url?q=" + quote(inner, safe="")) == "https://acme.com/x"
     for kept in ("https://google.com/url?q=javascript:alert(1)", "https://google.com/search?q=https://acme.com"):
         assert canonical_url(kept) == kept
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://www.google.com/url?rct=j&sa=t&url=https://a.example/x%3Fy%3D1&ct=ga", "https://a.example/x?y=1"),
+        ("https://google.co.uk/url?q=https://b.example/", "https://b.example/"),
+        ("https://www.google.com/url?q=" + quote("https://l.facebook.com/l.php?u=https%3A%2F%2Fc.example%2F", safe=""),
+         "https://c.example/"),  # nested
+        ("https://www.google.com/url?url=javascript:alert(1)", "https://www.google.com/url?url=javascript:alert(1)"),
+        ("https://evil.example/url?url=https://a.example/", "https://evil.example/url?url=https://a.example/"),
+        ("https://news.google.com/rss/articles/CBMi?oc=5", "https://news.google.com/rss/articles/CBMi?oc=5"),
+        ("https://Acme.com/A/?utm_source=x", "https://Acme.com/A/?utm_source=x"),  # not canonicalised
+        ("https://www.google.com/url?q=https://[::1", "https://www.google.com/url?q=https://[::1"),
+        ("not a url", "not a url"),
+    ],
+)  # fmt: skip
+def test_unwrap_redirect_gives_the_target_and_leaves_everything_else(url, expected):
+    assert unwrap_redirect(url) == expected
 
 
 def test_shorteners_cannot_be_unwrapped_offline():

@@ -12,7 +12,6 @@ import pytest
 from monitors.config import SourceConfig
 from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
 from monitors.sources import SOURCE_KINDS, SourceState
-from monitors.sources.googlenews import unwrap_google_link
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "google"
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
@@ -95,17 +94,6 @@ def test_malformed_answers_are_content_errors(feed_server, fetcher, body):
     feed_server.route("/rss/search", body)
     with pytest.raises(ContentError, match="Google News"):
         NEWS.poll(fetcher, news_state(feed_server), now=NOW)
-
-
-@pytest.mark.parametrize("url, expected", [
-    ("https://www.google.com/url?rct=j&sa=t&url=https://a.example/x%3Fy%3D1&ct=ga", "https://a.example/x?y=1"),
-    ("https://google.co.uk/url?q=https://b.example/", "https://b.example/"),
-    ("https://www.google.com/url?url=javascript:alert(1)", "https://www.google.com/url?url=javascript:alert(1)"),
-    ("https://evil.example/url?url=https://a.example/", "https://evil.example/url?url=https://a.example/"),
-    ("https://news.google.com/rss/articles/CBMi?oc=5", "https://news.google.com/rss/articles/CBMi?oc=5"),
-])
-def test_unwrap_google_link(url, expected):
-    assert unwrap_google_link(url) == expected
 
 
 def test_validate():

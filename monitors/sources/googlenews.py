@@ -3,7 +3,8 @@
 Two kinds, because the user gives different things: `googlenews` takes a search (params.query) and builds
 the Google News RSS URL; `googlealerts` takes the Atom feed URL Google Alerts shows for an alert ("Deliver
 to: RSS feed"). Both:
-- unwrap Google's redirect links (`https://www.google.com/url?...&url=REAL`) to the article's own URL;
+- unwrap Google's redirect links (`https://www.google.com/url?...&url=REAL`) to the article's own URL
+  (monitors.canonical.unwrap_redirect);
   Google News links of the form `news.google.com/rss/articles/...` are opaque and cannot be unwrapped
   without asking Google, so they stay as they are;
 - name the publisher as the author (Google News gives it in `<source url=...>`; Alerts give none, so the
@@ -15,13 +16,13 @@ ignores repeats.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from monitors import feedparse  # a module reference: feedparse imports this package's base module
+from monitors.canonical import unwrap_redirect
 from monitors.feedparse.encoding import to_utf8
 from monitors.feedparse.rss import ITEM_TAGS
 from monitors.feedparse.xmldoc import name_of, parse_xml, text_of
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from monitors.config import SourceConfig
 
 NEWS_URL = "https://news.google.com"
-_GOOGLE_HOST = re.compile(r"(www\.)?google\.[a-z]{2,3}(\.[a-z]{2})?")
 
 
 class GoogleNewsSource(SourceKind):
@@ -92,7 +92,7 @@ def _poll_feed(fetcher: Fetcher, state: SourceState, url: str, params: dict | No
 
 def tidy_mention(mention: RawMention, publisher: tuple[str, str | None] | None) -> RawMention:
     """Real article URL, publisher as author, titles without Google's " - Publisher" suffix."""
-    url = unwrap_google_link(mention.url) if mention.url else None
+    url = unwrap_redirect(mention.url) if mention.url else None
     name, site = publisher or (None, None)
     title, text = mention.title, mention.text
     if name and title and title.endswith(f" - {name}"):
@@ -102,21 +102,6 @@ def tidy_mention(mention: RawMention, publisher: tuple[str, str | None] | None) 
     author = mention.author or name or _host(url)
     extra = dict(mention.extra, **({"publisher_url": site} if site else {}))
     return replace(mention, url=url, title=title, text=text, author=author, extra=extra)
-
-
-def unwrap_google_link(url: str) -> str:
-    """https://www.google.com/url?rct=j&url=https://example.com/a&ct=ga -> https://example.com/a; other URLs
-    come back unchanged."""
-    parts = urlsplit(url)
-    if parts.path != "/url" or not _GOOGLE_HOST.fullmatch((parts.hostname or "").lower()):
-        return url
-    query = parse_qs(parts.query)
-    for name in ("url", "q"):
-        for value in query.get(name, ()):
-            target = urlsplit(value)
-            if target.scheme in ("http", "https") and target.netloc:
-                return value
-    return url
 
 
 def publishers_by_item(body: bytes, url: str, content_type: str | None) -> dict[str, tuple[str, str | None]]:
