@@ -141,6 +141,17 @@ def snooze(*, session: Session, case_id: int, user: str, now: datetime, until: d
                        actor=user, verb="snooze", action="snoozed", now=now, note=f"until {until.isoformat(timespec='minutes')}")
 
 
+def reopen(*, session: Session, case_id: int, now: datetime, sla_due_at: datetime | None,
+           note: str | None = None) -> Change:
+    """The customer complained again in the same thread after the case was closed: it is open again, unclaimed,
+    with a fresh response clock (the earlier answer and resolution stay in the events)."""
+    return _transition(session=session, case_id=case_id, from_states=("resolved", "dismissed"),
+                       values={"status": "open", "claimed_by": None, "claimed_at": None, "resolved_at": None,
+                               "first_response_at": None, "escalated_at": None, "sla_due_at": sla_due_at,
+                               "snoozed_until": None},
+                       actor="earful", verb="reopen", action="reopened", now=now, note=note)
+
+
 def wake_snoozed(*, session: Session, now: datetime) -> list[Change]:
     """Reopen every case whose snooze has run out (claimed ones go back to their claimer)."""
     due = session.exec(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.cases import CaseRequest, open_cases
+from storage.cases import CaseRequest, WrongState, open_cases, reopen
 from storage.models import Case, Mention, MentionBrand
 from storage.upsert import insert_ignore
 
@@ -56,6 +56,7 @@ class BatchResult:
     unchanged: int = 0
     cross_posts: int = 0
     case_ids: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)  # closed cases whose author complained again in the thread
 
 
 _EDITABLE = ("text", "title", "content_hash", "story_key", "sentiment", "sentiment_label", "complaint_score",
@@ -94,6 +95,7 @@ def store_batch(*, session: Session, source_id: int, items: list[NewMention], no
             {"mention_id": mention_id, "brand_id": brand_id, "published_at": item.published_at,
              "negative": item.sentiment_label == "negative"}
             for mention_id, item in inserted for brand_id in item.brand_ids])
+    inserted, result.reopened = _follow_ups(session, source_id, inserted, now)
     result.case_ids, result.cross_posts = _open_cases(session, inserted, now)
     return result
 
@@ -150,6 +152,38 @@ def _first_of_stories(session: Session, keys: set[str]) -> dict[str, int]:
         select(Mention.story_key, sa.func.min(Mention.id)).where(col(Mention.story_key).in_(keys))
         .group_by(Mention.story_key)
     ).all())
+
+
+def _follow_ups(session: Session, source_id: int, inserted: list[tuple[int, NewMention]], now: datetime
+                ) -> tuple[list[tuple[int, NewMention]], list[int]]:
+    """A new complaint by the author of an earlier case, in the same thread and about the same brand, belongs to
+    that case (issue 5): a closed case is reopened, an open one is left as it is; neither gets a second case.
+    Returns the items still needing a case of their own, and the reopened case ids."""
+    keyed = {(item.thread_id, item.author.casefold(), item.case_brand_id): mid for mid, item in inserted
+             if item.case_brand_id is not None and item.thread_id and item.author}
+    if not keyed:
+        return inserted, []
+    rows = session.exec(
+        select(Case.id, Case.status, Case.brand_id, Mention.thread_id, Mention.author)
+        .join(Mention, Mention.id == Case.mention_id)
+        .where(Mention.source_id == source_id, col(Mention.thread_id).in_({key[0] for key in keyed}))
+        .order_by(col(Case.id))
+    ).all()
+    earlier: dict[int, tuple[int, str]] = {}  # new mention id -> (the author's latest case there, its status)
+    for case_id, status, brand_id, thread_id, author in rows:
+        mid = keyed.get((thread_id, (author or "").casefold(), brand_id))
+        if mid is not None:
+            earlier[mid] = (case_id, status)
+    reopened = []
+    for mid, item in inserted:
+        if mid in earlier and earlier[mid][1] in ("resolved", "dismissed"):
+            try:
+                reopen(session=session, case_id=earlier[mid][0], now=now, sla_due_at=item.sla_due_at,
+                       note=item.url)
+                reopened.append(earlier[mid][0])
+            except WrongState:
+                pass  # reopened by another item of this batch
+    return [(mid, item) for mid, item in inserted if mid not in earlier], reopened
 
 
 def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: datetime) -> tuple[list[int], int]:

@@ -59,5 +59,6 @@ def test_escalation_text_escapes_the_post(sqlite_engine):
     with session_scope(sqlite_engine) as session:
         view = cases.case_view(session=session, case_id=case_id)
         view.mention.text = "acme <!channel> help"
-        message = render_escalation(view, round_no=2, oncall_group="", now=datetime(2026, 11, 7, 9, tzinfo=timezone.utc))
+        message = render_escalation(view, round_no=2, oncall_group="",
+                                    now=datetime(2026, 11, 7, 9, tzinfo=timezone.utc))
     assert "<!channel>" not in message.text and "follow-up 2" in message.text and "overdue 5h" in message.text

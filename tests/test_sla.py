@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from monitors.sla import ClockFacts, SlaPolicy, due_at, due_now, escalation_start, may_follow_up, remind_time, sla_length
+from monitors.sla import (ClockFacts, SlaPolicy, due_at, due_now, escalation_start, may_follow_up, remind_time,
+                          sla_length)
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
