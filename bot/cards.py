@@ -21,6 +21,7 @@ SECTION_LIMIT = 3000  # Slack: characters in a section's text
 CONTEXT_LIMIT = 3000
 FALLBACK_LIMIT = 3000  # Slack allows 40,000; a notification never needs more than this
 URL_LIMIT = 2000
+HIGH_REACH = 1000  # followers, points or engagement from which an author's complaint travels far: marked on the card
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
@@ -101,7 +102,10 @@ def status_line(view: CaseView, now: datetime | None = None) -> str:
     until = case.snoozed_until.strftime("%Y-%m-%d %H:%M UTC") if case.snoozed_until else "?"
     line = STATUS_LINE.get(case.status, escape(case.status)).format(
         claimed_by=user_ref(case.claimed_by), snoozed_until=until)
-    if now is not None and case.sla_due_at and case.status in ("open", "claimed"):
+    if case.first_response_at is not None and case.status in ("open", "claimed", "snoozed"):
+        started = view.mention.published_at or case.opened_at
+        line += f" · answered in public after {age(started, case.first_response_at)}"
+    elif now is not None and case.sla_due_at and case.status in ("open", "claimed"):
         if case.sla_due_at <= now:
             line += f" · *overdue {age(case.sla_due_at, now)}*"
         else:
@@ -115,6 +119,8 @@ def headline(view: CaseView, now: datetime) -> str:
     case, mention = view.case, view.mention
     who = fit(mention.author or "someone", 80)
     reach = f" · reach {mention.author_reach:,}" if mention.author_reach else ""
+    if mention.author_reach >= HIGH_REACH:
+        reach += " · :loudspeaker: *high reach*"
     when = age(mention.published_at or case.opened_at, now)
     return f"#{case.id} · {fit(view.brand, 80)} · {who}{reach} · {when} ago"
 
