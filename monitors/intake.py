@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitors.ingest import Pipeline
+from monitors.velocity import refresh_priorities
 from monitors.sources.base import RawMention
 from storage.db import session_scope
 from storage.mentions import BatchResult, NewMention, store_batch
@@ -30,6 +31,7 @@ def store_rows(
     """Write prepared rows; `also(session)` adds the caller's own writes (a poll's health record) to the
     same transaction, so they commit or roll back together."""
     with session_scope(engine) as session:
+        refresh_priorities(session=session, source_id=source_id, rows=rows)  # before the batch overwrites reach
         stored = store_batch(session=session, source_id=source_id, items=rows, now=now)
         if also is not None:
             also(session)
