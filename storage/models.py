@@ -222,3 +222,14 @@ class RollupMark(SQLModel, table=True):
     name: str = Field(primary_key=True)
     upto: int = 0
     updated_at: Optional[datetime] = _when(default=None)
+
+
+class Feedback(SQLModel, table=True):
+    """A person's verdict on whether a mention is a complaint ("Not a complaint" dismissals, "mark as complaint"):
+    what `earful tune` proposes per-brand thresholds from. The latest verdict per mention counts."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    verdict: bool  # True: it is a complaint
+    who: str
+    at: datetime = _when()
