@@ -16,7 +16,9 @@ from monitors.metrics import CaseTimes, stats_table
 from monitors.triage import Actor, refusal
 from storage import cases
 from storage.db import session_scope
+from monitors.canonical import canonical_url
 from storage.case_times import case_times
+from storage.feedback import UnknownMention, mention_by_link, record_feedback
 from storage.models import Case
 from storage.response_clock import record_response
 
@@ -44,6 +46,8 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
         return queue_text(views, now=now, empty="You have no claimed cases." if verb == "mine" else "The queue is empty.")
     if verb == "stats":
         return stats_text(session, now)
+    if verb == "complaint":
+        return _mark_complaint(session, command, actor, now)
     case = cases.get_case(session=session, case_id=command.case_id)
     refused = refusal(verb, actor=actor, claimed_by=case.claimed_by)
     if refused:
@@ -59,6 +63,7 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
         return f"Case #{case.id} resolved."
     if verb == "dismiss":
         cases.dismiss(session=session, case_id=case.id, user=actor.user, now=now, note=command.note)
+        record_feedback(session=session, mention_id=case.mention_id, verdict=False, who=actor.user, now=now)
         return f"Case #{case.id} dismissed as not a complaint."
     if verb == "responded":
         record_response(session=session, case_id=case.id, actor=actor.user, url=command.url, now=now)
@@ -68,6 +73,20 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
         cases.snooze(session=session, case_id=case.id, user=actor.user, now=now, until=until)
         return f"Case #{case.id} snoozed until {until:%Y-%m-%d %H:%M} UTC."
     raise ValueError(f"unhandled command {verb}")
+
+
+def _mark_complaint(session: Session, command: Command, actor: Actor, now: datetime) -> str:
+    """Feedback that a mention is a complaint (one the detector scored too low), for `earful tune`."""
+    mention_id = command.mention_id
+    if mention_id is None:
+        mention_id = mention_by_link(session=session, url=command.url, canonical=canonical_url(command.url))
+        if mention_id is None:
+            return "Earful has not stored that post; only posts that mention a brand can be marked."
+    try:
+        record_feedback(session=session, mention_id=mention_id, verdict=True, who=actor.user, now=now)
+    except UnknownMention as exc:
+        return _sentence(str(exc))
+    return f"Noted: mention #{mention_id} is a complaint. `earful tune` uses this to propose thresholds."
 
 
 def queue_text(views: list[cases.CaseView], *, now: datetime, empty: str) -> str:

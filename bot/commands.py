@@ -17,6 +17,7 @@ HELP = """Commands:
   dismiss ID [note]    not a complaint (managers); kept as feedback for the detector
   snooze ID 4h         hide a case for a while (1h, 4h, 1d, ...); it reopens itself
   responded ID URL     record your public reply (its link); stops the case's response clock
+  complaint LINK       a post Earful missed is a complaint (its link, or m123 for mention 123); for `earful tune`
   stats                case counts, and response times of the last 7 days per brand and agent
   help                 this text"""
 
@@ -36,7 +37,8 @@ class Command:
     note: str | None = None
     snooze: timedelta | None = None
     brand: str | None = None
-    url: str | None = None  # `responded`: where the public reply is
+    url: str | None = None  # `responded`: where the public reply is; `complaint`: the post's link
+    mention_id: int | None = None  # `complaint m123`
 
 
 def parse_command(line: str) -> Command:
@@ -48,6 +50,8 @@ def parse_command(line: str) -> Command:
         return Command(verb)
     if verb == "queue":
         return Command("queue", brand=" ".join(rest) or None)
+    if verb == "complaint":
+        return _complaint(rest)
     if verb not in NEEDS_ID:
         raise CommandError(f"unknown command {words[0]!r}; try `help`")
     if not rest:
@@ -67,6 +71,18 @@ def parse_command(line: str) -> Command:
         return Command("snooze", case_id=case_id, snooze=length)
     note = " ".join(rest[1:]).strip() or None
     return Command(verb, case_id=case_id, note=note)
+
+
+def _complaint(rest: list[str]) -> Command:
+    if not rest:
+        raise CommandError("`complaint` needs the post's link (or m123 for mention 123), e.g. `complaint https://...`")
+    word = rest[0].strip("<>").split("|", 1)[0]
+    if word.lower().startswith("m") and word[1:].isdigit() and int(word[1:]) > 0:
+        return Command("complaint", mention_id=int(word[1:]))
+    parts = urlsplit(word)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CommandError(f"{rest[0]!r} is neither a post's link nor a mention number like m123")
+    return Command("complaint", url=word)
 
 
 def reply_url(word: str | None) -> str:

@@ -1,0 +1,53 @@
+"""Verdicts on whether a mention is a complaint, and the (brand, score, verdict) samples tuning reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.models import Brand, Feedback, Mention, MentionBrand
+
+
+class UnknownMention(LookupError):
+    def __init__(self, mention_id: int):
+        super().__init__(f"there is no mention #{mention_id}")
+
+
+def record_feedback(*, session: Session, mention_id: int, verdict: bool, who: str, now: datetime) -> None:
+    if session.get(Mention, mention_id) is None:
+        raise UnknownMention(mention_id)
+    session.add(Feedback(mention_id=mention_id, verdict=verdict, who=who, at=now))
+    session.flush()
+
+
+class Sample(NamedTuple):
+    brand: str
+    score: float
+    verdict: bool
+
+
+def feedback_samples(*, session: Session) -> list[Sample]:
+    """The latest verdict on each mention, with its complaint score, once per brand it matched (competitors'
+    mentions open no cases and are left out)."""
+    latest = (select(Feedback.mention_id, sa.func.max(Feedback.id).label("last"))
+              .group_by(Feedback.mention_id).subquery())
+    rows = session.exec(
+        select(Brand.name, Mention.complaint_score, Feedback.verdict)
+        .join(latest, latest.c.last == Feedback.id)
+        .join(Mention, Mention.id == Feedback.mention_id)
+        .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+        .join(Brand, Brand.id == MentionBrand.brand_id)
+        .where(col(Brand.competitor).is_(False))
+        .order_by(col(Feedback.id))
+    ).all()
+    return [Sample(*row) for row in rows]
+
+
+def mention_by_link(*, session: Session, url: str, canonical: str) -> int | None:
+    """The mention a pasted link points at (as stored, or in canonical form), the earliest if several."""
+    return session.exec(
+        select(sa.func.min(Mention.id)).where(sa.or_(Mention.url == url, Mention.canonical_url == canonical))
+    ).one()
