@@ -89,6 +89,7 @@ class SlackConfig(_Section):
     support_channel: str = "#earful-support"
     escalation_channel: str = "#earful-escalations"
     digest_channel: str = "#earful-digest"
+    digest_dms: list[str] = []  # user ids sent the digest directly; "managers" means everyone in `managers`
     managers: list[str] = []
     manager_group: str = ""
     oncall_group: str = ""
@@ -112,6 +113,8 @@ class ComplaintConfig(_Section):
 class ScheduleConfig(_Section):
     timezone: str = "UTC"
     digest_time: dtime = dtime(9, 0)
+    daily_digest: bool = True
+    weekly_digest_day: str = ""  # e.g. "monday"; empty: no weekly digest
     outbox_interval: Duration = 5
     sla_sweep_interval: Duration = 60
     spike_check_interval: Duration = 300
@@ -125,6 +128,15 @@ class ScheduleConfig(_Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/London)") from None
         return value
+
+    @field_validator("weekly_digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        from monitors.digest_period import WEEKDAYS
+
+        if value and value.strip().lower() not in WEEKDAYS:
+            raise ValueError(f"{value!r} is not a weekday (monday … sunday), or leave it empty")
+        return value.strip().lower()
 
 
 class FetchConfig(_Section):
