@@ -8,8 +8,10 @@ from __future__ import annotations
 import getpass
 import itertools
 import sys
+import tempfile
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Callable, TextIO
 
 import sqlalchemy as sa
@@ -23,8 +25,12 @@ CONSOLE_CHANNEL = "console"
 
 
 class ConsoleDeliverer:
-    def __init__(self, out: TextIO | None = None):
+    plain_text = True  # the digest prints as text, not as Block Kit
+    workspace_url = None
+
+    def __init__(self, out: TextIO | None = None, files_dir: Path | None = None):
         self.out = out or sys.stdout
+        self.files_dir = files_dir  # where uploads (the digest chart) are saved; default: the temp directory
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -43,6 +49,15 @@ class ConsoleDeliverer:
     def update(self, *, channel: str, ts: str, message: Message) -> None:
         first_lines = "\n".join(message.text.splitlines()[:2])
         self._print(f"   ↻ {first_lines}")
+
+    def upload_file(self, *, channel: str, thread_ts: str | None, filename: str, content: bytes,
+                    title: str) -> str:
+        folder = self.files_dir or Path(tempfile.gettempdir()) / "earful"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / filename
+        path.write_bytes(content)
+        self._print(f"   └ {title}: saved to {path}")
+        return str(path)
 
 
 class ConsoleShell:

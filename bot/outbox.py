@@ -31,7 +31,11 @@ from sqlmodel import Session
 from bot.alert_cards import render_alert, render_pointer
 from bot.cards import Message, render_card, render_event, render_flood_summary
 from bot.clock_sends import ClockSends
+from bot.digest_blocks import digest_message, digest_text
+from monitors.chart import render_chart
 from monitors.config import SlackConfig
+from monitors.digest_period import Period
+from monitors.digest_run import gather, period_of
 from monitors.spike_chart import render_spike_chart
 from monitors.spike_report import AlertGone, alert_report, chart_points
 from storage import spikes
@@ -72,6 +76,10 @@ class Deliverer(Protocol):
 
     # Optional: `find_posted(channel=, key=, thread_ts=None) -> (channel id, ts) | None`, asked before a retried
     # post, tells whether an earlier try already reached the other side.
+    # Optional, for the digest: `upload_file(channel=, thread_ts=, filename=, content=, title=) -> str` puts the
+    # chart in the digest's thread (without it the chart is skipped); `find_file(channel=, thread_ts=, filename=)`
+    # finds an earlier try's upload; `workspace_url` (str | None) makes links to cards; `plain_text = True` asks
+    # for the digest as plain text instead of Block Kit.
 
 
 class NotYet(Exception):
@@ -305,6 +313,55 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
     def _hold(self, session: Session, rows: list[Outbox], run: _Run):
         raise NotYet("this brand had its share of messages this minute", until=run.now + FLOOD_WINDOW / 2)
 
+    # -- digests ----------------------------------------------------------------------------------------------
+
+    def _digest(self, session: Session, row: Outbox, now: datetime):
+        data = row.payload
+        scheduled = data.get("scheduled_at")
+        return gather(session=session, period=period_of(data), now=now, late=bool(data.get("late")),
+                      scheduled_at=datetime.fromisoformat(scheduled) if scheduled else None)
+
+    def _send_digest(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
+        row = rows[0]
+        digest = self._digest(session, row, run.now)
+        if getattr(self.deliverer, "plain_text", False):
+            message = Message(text=digest_text(digest))
+        else:
+            message = digest_message(digest, workspace_url=getattr(self.deliverer, "workspace_url", None))
+        return self.post(run, rows, channel=row.channel or self.slack.digest_channel, message=message)
+
+    def _send_digest_chart(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
+        """The chart, uploaded into the digest's thread once the digest is posted."""
+        row = rows[0]
+        upload = getattr(self.deliverer, "upload_file", None)
+        if upload is None:
+            return None, None
+        posted = rows_by_keys(session=session, dedupe_keys=[row.payload["digest_key"]])
+        if not posted or posted[0].status == "failed":
+            raise DeliveryError("the digest was never posted", permanent=True)
+        if posted[0].status != "sent" or not posted[0].result_ts:
+            raise NotYet("waiting for the digest to be posted")
+        channel, ts = posted[0].result_channel or row.channel, posted[0].result_ts
+        filename = chart_filename(period_of(row.payload))
+        finder = getattr(self.deliverer, "find_file", None)
+        if finder is not None and row.attempts > 1:
+            found = finder(channel=channel, thread_ts=ts, filename=filename)
+            if found is not None:
+                return channel, found
+        digest = self._digest(session, row, run.now)
+        content = render_chart(digest.chart)
+        self._pace(run, channel)
+        try:
+            file_id = upload(channel=channel, thread_ts=ts, filename=filename, content=content,
+                             title=digest.chart.title)
+        except DeliveryError as exc:
+            if exc.blocked:  # e.g. no files:write scope: the digest went out; the chart is not worth a pause
+                raise DeliveryError(f"the chart was not uploaded: {exc}", permanent=True) from exc
+            raise
+        finally:
+            self.pacer.sent(channel)
+        return channel, file_id
+
     def _unknown_kind(self, session: Session, rows: list[Outbox], run: _Run):
         raise DeliveryError(f"unknown outbox kind {rows[0].kind!r}", permanent=True)
 
@@ -470,6 +527,10 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         if len(messages) >= threshold:
             return "hold"
         return "summary" if len(messages) + len(waiting) > threshold else "cards"
+
+
+def chart_filename(period: Period) -> str:
+    return f"earful-digest-{period.key.replace('/', '-')}.png"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.clock import utcnow
 from bot.console import ConsoleDeliverer
 from bot.outbox import Deliverer, Dispatcher
 from monitors.config import Config, Secrets
+from monitors.digest_run import enqueue_due, schedules
 from monitors.escalation import policy_of, sweep
 from monitors.fetch import Fetcher, FetchSettings
 from monitors.ingest import Pipeline
@@ -23,11 +24,13 @@ from monitors.spike_watch import SpikeWatch, worker_name
 from monitors.sync import apply_config
 from storage.cases import wake_snoozed
 from storage.db import open_database, session_scope
+from storage.rollup import refresh_rollup
 
 log = logging.getLogger(__name__)
 
 POLL_TICK_SECONDS = 15  # how often to look for due sources; each source keeps its own interval
 REPLY_TICK_SECONDS = 60  # how often to look for threads due a re-read; each case keeps its own interval
+DIGEST_TICK_SECONDS = 60
 
 
 @dataclass
@@ -94,6 +97,20 @@ class Runtime:
         if result.answered and self.dispatcher is not None:
             self.outbox_job()
 
+    def digest_job(self) -> None:
+        """Bring the mention rollup up to date, then enqueue the digests that are due (exactly once across
+        workers; a missed one goes out late) and send them."""
+        now = self.clock()
+        while True:
+            with session_scope(self.engine) as session:
+                if not refresh_rollup(session=session, now=now):
+                    break
+        with session_scope(self.engine) as session:
+            enqueued = enqueue_due(session=session, schedules=schedules(self.config), now=now,
+                                   owner=worker_name())
+        if enqueued and self.dispatcher is not None:
+            self.outbox_job()
+
     def spike_job(self) -> None:
         """Judge each own brand's newly settled buckets of negative mentions; a new alert goes out now."""
         if self.spike_watch is None:  # keeps each brand's detector in memory between runs
@@ -111,6 +128,9 @@ class Runtime:
         scheduler.add_job(self.sweep_job, "interval", seconds=schedule.sla_sweep_interval, id="sweep")
         scheduler.add_job(self.reply_job, "interval", seconds=REPLY_TICK_SECONDS, id="replies")
         scheduler.add_job(self.spike_job, "interval", seconds=schedule.spike_check_interval, id="spikes",
+                          next_run_time=self.clock())
+        # checked every minute rather than fired once at the digest time, so a worker that was down catches up
+        scheduler.add_job(self.digest_job, "interval", seconds=DIGEST_TICK_SECONDS, id="digest",
                           next_run_time=self.clock())
         scheduler.start()
         self.scheduler = scheduler

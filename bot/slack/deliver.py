@@ -11,7 +11,7 @@ import urllib.error
 from typing import Any, Iterator
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.cards import Message
 from bot.outbox import DeliveryError
@@ -76,6 +76,7 @@ class SlackDeliverer:
     def __init__(self, client: WebClient):
         self.client = client
         self._channel_ids: dict[str, str] = {}
+        self._workspace_url: str | None = None
 
     def post(self, *, channel: str, message: Message, thread_ts: str | None = None) -> tuple[str, str]:
         args: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False,
@@ -96,6 +97,41 @@ class SlackDeliverer:
         if message.blocks:
             args["blocks"] = message.blocks
         self._call("chat_update", **args)
+
+    def upload_file(self, *, channel: str, thread_ts: str | None, filename: str, content: bytes,
+                    title: str) -> str:
+        """Upload with Slack's files upload v2 flow (get an upload URL, send the bytes, complete the upload into
+        the channel or thread); returns the file id."""
+        try:
+            response = self._call("files_upload_v2", channel=self.channel_id(channel), thread_ts=thread_ts,
+                                  filename=filename, content=content, title=title, alt_txt=title[:1000])
+        except SlackRequestError as exc:  # the bytes did not reach the upload URL
+            raise DeliveryError(f"file upload failed: {exc}") from exc
+        uploaded = response.get("file") or (response.get("files") or [{}])[0]
+        return str(uploaded.get("id", ""))
+
+    def find_file(self, *, channel: str, thread_ts: str, filename: str) -> str | None:
+        """A file an earlier try already put in the thread (a message there carrying files), or None."""
+        try:
+            for message in self._recent(self.channel_id(channel), thread_ts):
+                for item in message.get("files") or []:
+                    name = item.get("name") if isinstance(item, dict) else None
+                    if name in (None, filename):
+                        return str(item.get("id") if isinstance(item, dict) else item)
+        except DeliveryError as exc:
+            if not (exc.blocked or exc.permanent):
+                raise
+        return None
+
+    @property
+    def workspace_url(self) -> str | None:
+        """The workspace's address (from auth.test), for links to messages; None when it cannot be learned."""
+        if self._workspace_url is None:
+            try:
+                self._workspace_url = str(self._call("auth_test").get("url") or "")
+            except DeliveryError:
+                return None
+        return self._workspace_url or None
 
     def find_posted(self, *, channel: str, key: str, thread_ts: str | None = None) -> tuple[str, str] | None:
         """The message an earlier try posted under `key`, if it reached Slack.

@@ -1,4 +1,4 @@
-"""`/earful`: help, queue [brand], mine, claim, unclaim, resolve, dismiss, snooze, stats.
+"""`/earful`: help, queue [brand], mine, claim, unclaim, resolve, dismiss, snooze, stats, digest [brand].
 
 Every answer is ephemeral and comes back in the acknowledgement itself; bad input gets a sentence saying what to
 type instead, never silence or a traceback."""
@@ -6,14 +6,18 @@ type instead, never silence or a traceback."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from slack_bolt import App
 
-from bot.cards import escape
+from bot.cards import Message, escape
 from bot.commands import CommandError, parse_command
+from bot.digest_blocks import digest_message
 from bot.slack.services import Services
 from bot.slack.listeners._common import FAILED, carry_out
 from bot.slack.views import help_reply, queue_reply
+from monitors.digest_period import daily, local_date
+from monitors.digest_run import UnknownBrand, gather
 from storage import cases
 from storage.db import session_scope
 from storage.sources import brands
@@ -27,12 +31,32 @@ def register(app: App) -> None:
 
 def earful_command(ack, command, context) -> None:
     services: Services = context["earful"]
+    text = command.get("text") or ""
+    verb, _, rest = text.strip().partition(" ")
     try:
-        text = answer(services, command.get("text") or "", user=command["user_id"])
+        if verb.lower() == "digest":
+            message = digest_reply(services, rest.strip() or None, team_domain=command.get("team_domain"))
+            ack(response_type="ephemeral", text=message.text, blocks=message.blocks)
+            return
+        reply = answer(services, text, user=command["user_id"])
     except Exception:  # noqa: BLE001
         log.exception("/earful %r failed", command.get("text"))
-        text = FAILED
-    ack(response_type="ephemeral", text=text)
+        reply = FAILED
+    ack(response_type="ephemeral", text=reply)
+
+
+def digest_reply(services: Services, brand: str | None, *, team_domain: str | None = None) -> Message:
+    """`/earful digest [brand]`: yesterday's digest (in the configured zone), for the asker's eyes only."""
+    now = services.clock()
+    zone = services.config.schedule.timezone
+    period = daily(local_date(now, zone) - timedelta(days=1), zone)
+    workspace = f"https://{team_domain}.slack.com/" if team_domain else None
+    try:
+        with session_scope(services.engine) as session:
+            composed = gather(session=session, period=period, now=now, focus=brand)
+    except UnknownBrand as exc:
+        return Message(text=escape(_sentence(str(exc))))
+    return digest_message(composed, workspace_url=workspace)
 
 
 def answer(services: Services, text: str, *, user: str) -> str:

@@ -1,0 +1,48 @@
+"""The digest as a Slack message (Block Kit within Slack's limits) and as plain text (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cards import SECTION_LIMIT, Message, escape, trim
+from bot.digest_sections import Section, Style, context_line, sections, summary, title_of
+from monitors.digest import Digest
+
+HEADER_LIMIT = 150
+MAX_BLOCKS = 50
+
+
+def digest_message(digest: Digest, *, workspace_url: str | None = None) -> Message:
+    style = Style(slack=True, workspace_url=workspace_url)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": trim(title_of(digest), HEADER_LIMIT)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(context_line(digest, style),
+                                                                         SECTION_LIMIT)}]},
+    ]
+    for number, section in enumerate(sections(digest, style)):
+        blocks.append({"type": "section", "block_id": f"digest.{number}",
+                       "text": {"type": "mrkdwn", "text": pack(section, style)}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                   "The chart of the last 14 days follows in the thread."}]})
+    return Message(text=escape(summary(digest)), blocks=blocks[:MAX_BLOCKS])
+
+
+def pack(section: Section, style: Style, limit: int = SECTION_LIMIT) -> str:
+    """The title and as many whole lines as fit in `limit` characters; the rest are counted."""
+    text = style.bold(section.title)
+    for shown, line in enumerate(section.lines):
+        rest = len(section.lines) - shown
+        tail = f"\n…and {rest} more lines"
+        if len(text) + 1 + len(line) + (len(tail) if rest > 1 else 0) > limit:
+            return text + tail
+        text += "\n" + line
+    return text
+
+
+def digest_text(digest: Digest) -> str:
+    """What `earful digest --print` and the console show: the same sections, unformatted."""
+    style = Style(slack=False)
+    parts = [title_of(digest), context_line(digest, style), ""]
+    for section in sections(digest, style):
+        parts += [section.title, "-" * len(section.title), *section.lines, ""]
+    return "\n".join(parts).rstrip() + "\n"
