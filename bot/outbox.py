@@ -444,16 +444,19 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
     def _send_spike_alert(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
         """The alert card, with the on-call group mentioned this once."""
         alert_id = rows[0].payload["alert_id"]
-        try:
-            report = alert_report(session=session, alert_id=alert_id)
-        except AlertGone as exc:
-            raise DeliveryError(str(exc), permanent=True) from None
+        report = self._alert_report(session, alert_id)
         if report.alert.slack_ts:  # posted before a crash kept us from marking the row
             return report.alert.slack_channel, report.alert.slack_ts
         message = render_alert(report, now=run.now, oncall_group=self.slack.oncall_group)
         channel, ts = self.post(run, rows, channel=rows[0].channel or self.slack.escalation_channel, message=message)
         spikes.record_alert_message(session=session, alert_id=alert_id, channel=channel, ts=ts)
         return channel, ts
+
+    def _alert_report(self, session: Session, alert_id: int):
+        try:
+            return alert_report(session=session, alert_id=alert_id)
+        except AlertGone as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
 
     def _alert_place(self, session: Session, alert_id: int) -> tuple[str, str]:
         alert = spikes.get_alert(session=session, alert_id=alert_id)
@@ -468,7 +471,7 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
 
     def _send_spike_update(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
         """Redraw the card with the alert's newest state; several pending updates are one chat.update."""
-        report = alert_report(session=session, alert_id=rows[0].payload["alert_id"])
+        report = self._alert_report(session, rows[0].payload["alert_id"])
         if not report.alert.slack_ts:
             return None, None  # the card is not posted yet and will show the newest state when it is
         self.update(run, channel=report.alert.slack_channel, ts=report.alert.slack_ts,
@@ -482,7 +485,7 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         if upload is None:
             return None, None
         channel, ts = self._alert_place(session, row.payload["alert_id"])
-        report = alert_report(session=session, alert_id=row.payload["alert_id"])
+        report = self._alert_report(session, row.payload["alert_id"])
         filename = f"earful-spike-{report.alert.id}.png"
         finder = getattr(self.deliverer, "find_file", None)
         if finder is not None and row.attempts > 1:

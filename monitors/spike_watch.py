@@ -180,8 +180,8 @@ class SpikeWatch:
             enqueue(session=session, kind="spike_chart", dedupe_key=f"spike-chart:{row.id}",
                     payload={"alert_id": row.id}, channel=self.escalation_channel, now=now)
         elif change.notify:
-            enqueue_alert_update(session=session, alert_id=row.id, reason=f"{change.kind}:{state.window_end.isoformat()}",
-                                 now=now)
+            reason = f"{change.kind}:{state.window_end.isoformat()}"
+            enqueue_alert_update(session=session, alert_id=row.id, reason=reason, now=now)
         return row
 
 

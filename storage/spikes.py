@@ -32,7 +32,8 @@ def bucket_key(at: datetime) -> str:
 
 def own_brands(*, session: Session) -> list[tuple[int, str]]:
     """(id, name) of the brands whose spikes matter (competitors' do not)."""
-    rows = session.exec(select(Brand.id, Brand.name).where(Brand.competitor == False).order_by(col(Brand.id)))  # noqa: E712
+    own = select(Brand.id, Brand.name).where(Brand.competitor == False).order_by(col(Brand.id))  # noqa: E712
+    rows = session.exec(own)
     return [(brand_id, name) for brand_id, name in rows.all()]
 
 

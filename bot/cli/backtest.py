@@ -28,7 +28,8 @@ from storage.spikes import brand_id_by_name
 
 @app.command()
 def backtest(
-    series: Path | None = typer.Option(None, "--series", help="CSV of 'timestamp,value' rows: counts per fixed interval."),
+    series: Path | None = typer.Option(None, "--series",
+                                       help="CSV of 'timestamp,value' rows: counts per fixed interval."),
     brand: str | None = typer.Option(None, "--brand", help="Replay this brand's stored negative mentions instead."),
     since: str = typer.Option("30d", "--since", help="With --brand: how far back, e.g. 30d, 12h."),
     until: str | None = typer.Option(None, "--until", help="With --brand: replay up to this UTC time "
