@@ -52,6 +52,7 @@ class BrandConfig(_Section):
     handles: dict[str, list[str]] = {}
     competitor: bool = False
     sla: Duration | None = None  # this brand's time to answer; default complaints.sla
+    threshold: float | None = Field(default=None, ge=0, le=1)  # opens cases; default complaints.threshold
 
     @field_validator("query")
     @classmethod

@@ -59,6 +59,7 @@ class Pipeline:
         self.sla_policy = SlaPolicy(sla=timedelta(seconds=complaints.sla), high_priority=complaints.high_priority,
                                     sla_high=timedelta(seconds=complaints.sla_high) if complaints.sla_high else None)
         self.brand_sla = {b.name: timedelta(seconds=b.sla) for b in config.brands if b.sla}
+        self.brand_threshold = {b.name: b.threshold for b in config.brands if b.threshold is not None}
 
     def prepare(self, items: list[RawMention], *, brand_names: list[str], now: datetime) -> list[NewMention]:
         """Keep the items that match one of `brand_names`, scored and ready to store."""
@@ -73,7 +74,10 @@ class Pipeline:
             score = self.scorer.score(body[:SCORED_CHARS], rating=item.rating)
             published = item.published_at if item.published_at and item.published_at <= now else now
             own = next((self.brands[n] for n in matched if not self.brands[n].competitor), None)
-            opens_case = score.complaint and own is not None and now - published <= max_age
+            # a brand's own threshold (tuned from its feedback) decides its cases; the mention keeps the global verdict
+            threshold = self.brand_threshold.get(own.name) if own is not None else None
+            flagged = score.complaint if threshold is None else score.complaint_score >= threshold
+            opens_case = flagged and own is not None and now - published <= max_age
             rank = priority(score.complaint_score, item.author_reach) if opens_case else 0.0
             sla = (sla_length(self.sla_policy, priority=rank, brand_sla=self.brand_sla.get(own.name))
                    if opens_case else None)

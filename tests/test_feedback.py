@@ -86,3 +86,24 @@ def test_tune_prints_proposals_and_changes_nothing(tmp_path, sqlite_engine):
     done = earful("tune", "--config", str(config), "--min-samples", "2", env={"DATABASE_URL": url})
     assert "Acme: 1 verdicts; not enough yet" in done.stdout
     assert config.read_text().count("threshold = 0.5") == 1
+
+
+def test_a_brand_threshold_decides_that_brands_cases():
+    from datetime import timedelta
+
+    from monitors.config import parse_config
+    from monitors.ingest import Pipeline
+    from monitors.sources.base import RawMention
+
+    def opens_case(threshold):
+        brand = {"name": "Acme", "query": "acme", **({"threshold": threshold} if threshold is not None else {})}
+        pipeline = Pipeline(parse_config({"brands": [brand]}), {"Acme": 1})
+        item = RawMention(external_id="1", text="Acme charged me twice and nobody answers. Refund now!",
+                          published_at=PUBLISHED - timedelta(minutes=5))
+        (row,) = pipeline.prepare([item], brand_names=["Acme"], now=PUBLISHED)
+        return row.case_brand_id is not None, row.complaint_score, row.is_complaint
+
+    default, score, flagged = opens_case(None)
+    assert default and flagged and 0 < score < 1
+    assert opens_case(min(1.0, score + 0.01))[0] is False
+    assert opens_case(score)[0] is True

@@ -22,7 +22,9 @@ def tune(
     from storage.db import session_scope
     from storage.feedback import feedback_samples
 
-    current = load_or_exit(config).complaints.threshold
+    loaded = load_or_exit(config)
+    default = loaded.complaints.threshold
+    thresholds = {b.name: b.threshold if b.threshold is not None else default for b in loaded.brands}
     engine = database_or_exit(Secrets.from_env())
     with session_scope(engine) as session:
         samples = feedback_samples(session=session)
@@ -32,13 +34,15 @@ def tune(
     if not by_brand:
         print("No feedback yet: dismiss cases as 'Not a complaint' or mark mentions with `complaint ID`.")
         return
-    print(f"Current complaints.threshold = {current:.2f}. Proposals only; nothing is changed.")
+    print(f"complaints.threshold = {default:.2f}. Proposals only; set brands.threshold yourself to apply one.")
     for brand, rows in sorted(by_brand.items()):
+        current = thresholds.get(brand, default)
         proposal = propose(rows, current=current, min_samples=min_samples)
         if proposal is None:
             print(f"{brand}: {len(rows)} verdicts; not enough yet (need {min_samples}, at least 5 of each kind)")
         elif proposal.threshold == current:
             print(f"{brand}: keep {current:.2f} (F1 {proposal.f1:.3f} on {proposal.samples} verdicts)")
         else:
-            print(f"{brand}: threshold {proposal.threshold:.2f} would reach F1 {proposal.f1:.3f} "
-                  f"(now {proposal.current_f1:.3f}) on {proposal.samples} verdicts, {proposal.complaints} complaints")
+            print(f"{brand}: threshold = {proposal.threshold:.2f} would reach F1 {proposal.f1:.3f} "
+                  f"(now {current:.2f}: {proposal.current_f1:.3f}) on {proposal.samples} verdicts, "
+                  f"{proposal.complaints} complaints")
