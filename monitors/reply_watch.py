@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from monitors.fetch import Fetcher, FetchError
 from monitors.replies import FETCHERS
 from monitors.replies.base import Thread, ThreadRef, brand_reply
-from monitors.sources._social import ShapeError
+from monitors.sources._api import ShapeError
 from storage.cases import CaseError
 from storage.db import session_scope
 from storage.response_clock import WatchedThread, record_response, unanswered_threads

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitors.fetch import Fetcher, HTTPStatusError
-from monitors.sources._social import get_json
+from monitors.sources._api import get_json
 
 GONE_STATUSES = (404, 410)
 

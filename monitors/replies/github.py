@@ -10,7 +10,7 @@ from typing import Any
 from monitors.fetch import Fetcher
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._social import answer_of, iso_time, maybe, need, secret
+from monitors.sources._api import answer_of, iso_time, maybe, need, secret
 
 DEFAULT_URL = "https://api.github.com"
 _ISSUE = re.compile(r"^([\w.-]+/[\w.-]+)#(\d+)$")

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from monitors.fetch import Fetcher
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._social import answer_of, iso_time, maybe, need, secret
+from monitors.sources._api import answer_of, iso_time, maybe, need, secret
 
 DEFAULT_URL = "https://mastodon.social"
 

@@ -7,7 +7,7 @@ from typing import Any
 from monitors.fetch import Fetcher
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._social import answer_of, epoch_time, maybe, need
+from monitors.sources._api import answer_of, epoch_time, maybe, need
 
 DEFAULT_URL = "https://www.reddit.com"
 WEB = "https://www.reddit.com"
@@ -69,6 +69,6 @@ def _reply(data: dict[str, Any]) -> Reply:
 
 
 def raise_shape(message: str) -> None:
-    from monitors.sources._social import ShapeError
+    from monitors.sources._api import ShapeError
 
     raise ShapeError(message)
