@@ -18,7 +18,7 @@ from monitors.digest_run import enqueue_due, schedules
 from monitors.escalation import policy_of, sweep
 from monitors.fetch import Fetcher, FetchSettings
 from monitors.ingest import Pipeline
-from monitors.poller import Poller
+from monitors.poller import Poller, SourceOutcome
 from monitors.reply_watch import ReplyWatch
 from monitors.spike_watch import SpikeWatch, worker_name
 from monitors.sync import apply_config
@@ -45,6 +45,8 @@ class Runtime:
     scheduler: BackgroundScheduler | None = field(default=None, repr=False)
     reply_watch: ReplyWatch | None = field(default=None, repr=False)
     spike_watch: SpikeWatch | None = field(default=None, repr=False)
+    # told after each source of a poll cycle: (outcome, done, total); `earful run` shows long cycles' progress
+    on_poll_progress: Callable[[SourceOutcome, int, int], None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, config: Config, secrets: Secrets, *, clock: Callable[[], datetime] = utcnow) -> "Runtime":
@@ -65,7 +67,7 @@ class Runtime:
     # jobs: each reads the clock once and hands `now` down --------------------------------------------------
 
     def poll_job(self) -> None:
-        outcomes = self.poller.poll_due(self.clock())
+        outcomes = self.poller.poll_due(self.clock(), on_progress=self.on_poll_progress)
         for outcome in outcomes:
             if outcome.error:
                 log.warning("source %s: %s", outcome.name, outcome.error)

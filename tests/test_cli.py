@@ -101,3 +101,18 @@ def test_run_shows_cards_and_takes_commands(tmp_path):
         process.terminate()
         process.wait(timeout=20)
     assert "Traceback" not in process.stderr.read()
+
+
+def test_run_shows_progress_of_a_long_poll_cycle(monkeypatch):
+    from types import SimpleNamespace
+
+    import bot.cli.run as run_module
+
+    lines = []
+    monkeypatch.setattr(run_module, "err", SimpleNamespace(print=lambda text, **_: lines.append(text)))
+    show = run_module._progress_printer()
+    for done in range(1, 41):
+        show(SimpleNamespace(error="boom" if done == 7 else None), done, 40)
+    run_module._progress_printer()(SimpleNamespace(error=None), 1, 3)  # short cycles stay quiet
+    assert lines[0] == "polling: 4/40 sources" and lines[-2] == "polling: 40/40 sources"
+    assert len(lines) == 11 and "1 source(s) failed" in lines[-1]

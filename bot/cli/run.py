@@ -30,6 +30,7 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
         runtime = Runtime.build(loaded, secrets)
     except StorageError as exc:
         raise fail(str(exc)) from None
+    runtime.on_poll_progress = _progress_printer()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # push sources: serve POST /ingest beside whichever bot runs (see bot/ingest_server.py)
@@ -69,3 +70,25 @@ def _run_console(runtime, stop: threading.Event) -> None:
         reader.start()
     while not stop.wait(0.5):
         pass
+
+
+PROGRESS_FROM = 20  # sources in one cycle before progress is worth showing (a first poll of many sources)
+
+
+def _progress_printer():
+    """Every tenth of a long poll cycle, one line on stderr: a first poll of hundreds of sources takes a while."""
+    shown: dict[str, int] = {}
+
+    def show(outcome, done: int, total: int) -> None:
+        if total < PROGRESS_FROM:
+            return
+        step = max(1, total // 10)
+        if done % step == 0 or done == total:
+            err.print(f"polling: {done}/{total} sources", markup=False)
+        if outcome.error:
+            shown["errors"] = shown.get("errors", 0) + 1
+        if done == total and shown.get("errors"):
+            err.print(f"{shown.pop('errors')} source(s) failed; `earful poll --once` shows which and why",
+                      markup=False)
+
+    return show
