@@ -92,7 +92,7 @@ def alert_buttons(alert_id: int, status: str) -> list[dict[str, Any]]:
         out.append(_button(ActionId.ALERT_ACK, "Acknowledge", value, style="primary"))
     out.append(_button(ActionId.ALERT_RESOLVE, "Resolve", value))
     if status != "muted":
-        out.append(_button(ActionId.ALERT_MUTE, "Mute 1 h", value))
+        out.append(_button(ActionId.ALERT_MUTE, "Mute", value))  # how long is `spikes.mute`; the card then says until when
     return out
 
 

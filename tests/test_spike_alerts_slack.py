@@ -82,7 +82,7 @@ def test_the_alert_is_posted_once_with_chart_and_ping_then_redrawn_as_it_grows(s
     assert "Negative spike: Acme" in text and "expected" in text and "Open: nobody has acknowledged it yet" in text
     assert "Top posts" in text and "<https://forum.example/t/" in text
     assert "Words driving it: " in text and "outage (36)" in text
-    assert [e["text"]["text"] for e in card["blocks"][-1]["elements"]] == ["Acknowledge", "Resolve", "Mute 1 h"]
+    assert [e["text"]["text"] for e in card["blocks"][-1]["elements"]] == ["Acknowledge", "Resolve", "Mute"]
     thread = spiking.triage.slack.thread(spiking.escalations, card["ts"])
     [chart] = [m for m in thread if m.get("files")]
     assert spiking.triage.slack.files[chart["files"][0]]["content"].startswith(b"\x89PNG")
