@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.cards import escape, fit, safe_url, user_ref
+from bot.cards import fit, safe_url, user_ref
 from monitors.digest import BrandLine, CaseStats, Digest, SourceIssue
 from storage.digest_queries import NegativePost, SpikeRow, WaitingCase
 

@@ -14,7 +14,7 @@ Definitions the numbers follow:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from monitors.digest_period import CHART_DAYS, Period
@@ -166,7 +166,7 @@ class Digest:
     focus: str | None = None
     late: bool = False
     scheduled_at: datetime | None = None
-    has_competitors: bool = field(default=False)
+    has_competitors: bool = False
 
 
 def compose(inputs: Inputs, *, now: datetime, late: bool = False, scheduled_at: datetime | None = None,
