@@ -42,6 +42,7 @@ def thread_lines(triage: Triage, case_id: int) -> list[str]:
 @pytest.mark.parametrize("text, expected", [
     ("", "Use `/earful COMMAND`"),
     ("help", "claim ID"),
+    ("help", "digest [brand]"),
     ("frobnicate", "Unknown command 'frobnicate'; try `/earful help`"),
     ("claim", "`claim` needs a case number, e.g. `claim 12`"),
     ("claim abc", "'abc' is not a case number"),

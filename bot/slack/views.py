@@ -58,8 +58,13 @@ def queue_reply(views: list[CaseView], *, now: datetime, empty: str, total: int 
     return text
 
 
+SLACK_ONLY_HELP = "  digest [brand]       yesterday's digest, just for you"
+
+
 def help_reply() -> str:
-    return "Use `/earful COMMAND`:\n```\n" + HELP.replace("Commands:\n", "") + "\n```"
+    lines = HELP.replace("Commands:\n", "").splitlines()
+    lines.insert(len(lines) - 1, SLACK_ONLY_HELP)  # before `help`
+    return "Use `/earful COMMAND`:\n```\n" + "\n".join(lines) + "\n```"
 
 
 def resolve_modal(case_id: int, *, channel: str | None, summary: str) -> dict[str, Any]:
