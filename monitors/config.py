@@ -77,7 +77,7 @@ class SourceConfig(_Section):
 
     @model_validator(mode="after")
     def _kind_and_url(self) -> "SourceConfig":
-        from monitors.sources import SOURCE_KINDS
+        from monitors.sources.registry import SOURCE_KINDS
 
         kind = SOURCE_KINDS.get(self.kind)
         if kind is None:

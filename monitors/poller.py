@@ -23,7 +23,8 @@ from monitors.fetch import Fetcher, FetchError, backoff_delay
 from monitors.ingest import Pipeline
 from monitors.intake import store_rows
 from monitors.scoring_pool import ScoringPool
-from monitors.sources import SOURCE_KINDS, PollResult, SourceState
+from monitors.sources.base import PollResult, SourceState
+from monitors.sources.registry import SOURCE_KINDS
 from storage.db import session_scope
 from storage.models import Source
 from storage.sources import lease_due_sources, record_failure, record_success

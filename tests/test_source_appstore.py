@@ -10,7 +10,8 @@ import pytest
 
 from monitors.config import SourceConfig
 from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
-from monitors.sources import SOURCE_KINDS, SourceState
+from monitors.sources.base import SourceState
+from monitors.sources.registry import SOURCE_KINDS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "appstore"
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)

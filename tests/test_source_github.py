@@ -11,7 +11,8 @@ import pytest
 
 from monitors.config import SourceConfig
 from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
-from monitors.sources import SOURCE_KINDS, SourceState
+from monitors.sources.base import SourceState
+from monitors.sources.registry import SOURCE_KINDS
 from tests.fixtures.feed_server import Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "github"

@@ -13,7 +13,7 @@ import pytest
 
 from monitors.config import SourceConfig
 from monitors.fetch import ContentError, Fetcher, FetchError, FetchSettings, HTTPStatusError
-from monitors.sources import SOURCE_KINDS
+from monitors.sources.registry import SOURCE_KINDS
 from monitors.sources.base import SourceState
 from monitors.sources.reddit import RedditSource
 from tests.fixtures.feed_server import Reply

@@ -12,7 +12,8 @@ import pytest
 
 from monitors.config import SourceConfig
 from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
-from monitors.sources import SOURCE_KINDS, SourceState
+from monitors.sources.base import SourceState
+from monitors.sources.registry import SOURCE_KINDS
 from monitors.sources.stackexchange import error_from_body
 from tests.fixtures.feed_server import Reply
 

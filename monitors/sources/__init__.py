@@ -1,34 +1,4 @@
-"""The registry of source kinds. Adding a source: one file here, one line in SOURCE_KINDS."""
+"""Source kinds, one module each; the registry of kinds is monitors.sources.registry.
 
-from __future__ import annotations
-
-from monitors.sources.appstore import AppStoreSource
-from monitors.sources.bluesky import BlueskySource
-from monitors.sources.base import PollResult, RawMention, SourceKind, SourceState
-from monitors.sources.feed import FeedSource
-from monitors.sources.github import GitHubSource
-from monitors.sources.googlenews import GoogleAlertsSource, GoogleNewsSource
-from monitors.sources.hackernews import HackerNewsSource
-from monitors.sources.mastodon import MastodonSource
-from monitors.sources.push import PushSource
-from monitors.sources.reddit import RedditSource
-from monitors.sources.stackexchange import StackExchangeSource
-
-SOURCE_KINDS: dict[str, SourceKind] = {
-    source.kind: source
-    for source in (
-        FeedSource(),
-        RedditSource(),
-        HackerNewsSource(),
-        MastodonSource(),
-        BlueskySource(),
-        AppStoreSource(),
-        GitHubSource(),
-        StackExchangeSource(),
-        GoogleNewsSource(),
-        GoogleAlertsSource(),
-        PushSource(),
-    )
-}
-
-__all__ = ["SOURCE_KINDS", "PollResult", "RawMention", "SourceKind", "SourceState"]
+This package imports nothing itself, so importing a kind's shared types (base.py) never pulls in every kind.
+"""
