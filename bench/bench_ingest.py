@@ -140,7 +140,7 @@ def main() -> dict:
     args = parser.parse_args()
 
     feeds = {n: rss_feed(n, args.items)[0] for n in range(args.feeds)}
-    results: dict = {"feeds": args.feeds, "items_per_feed": args.items}
+    results: dict = {"feeds": args.feeds, "items_per_feed": args.items, "naive_feeds": args.naive_feeds}
     with FeedServer() as server, tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         config = tmp_path / "earful.toml"
