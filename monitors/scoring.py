@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from monitors.complaints import MAX_CHARS, assess
+from monitors.sentiment import FastSentimentIntensityAnalyzer
 
 NEUTRAL_BAND = 0.05  # VADER's own recommended cut between neutral and polar compound scores
 DEFAULT_THRESHOLD = 0.5
@@ -44,7 +43,7 @@ class Scorer:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be between 0 and 1")
         self.threshold = threshold
-        self._vader = SentimentIntensityAnalyzer()
+        self._vader = FastSentimentIntensityAnalyzer()  # same scores as VADER's own, faster
 
     def score(self, text: str, *, rating: int | None = None) -> Score:
         text = (text or "")[:MAX_CHARS]
