@@ -53,9 +53,9 @@ class FastSentimentIntensityAnalyzer(SentimentIntensityAnalyzer):
             return super().polarity_scores(text)
         text = self._replace_emoji(text).strip()
         words = self._tokens(text)
-        lows = [word.lower() for word in words]
+        lows = list(map(str.lower, words))
         count = len(words)
-        uppers = sum(1 for word in words if word.isupper())
+        uppers = sum(map(str.isupper, words))
         is_cap_diff = 0 < count - uppers < count
 
         lexicon = self.lexicon
@@ -93,14 +93,15 @@ class FastSentimentIntensityAnalyzer(SentimentIntensityAnalyzer):
         cache = self._token_cache
         if len(cache) > _TOKEN_CACHE_LIMIT:
             cache.clear()
-        words = []
-        for token in text.split():
-            word = cache.get(token)
-            if word is None:
-                stripped = token.strip(_PUNCTUATION)
-                # two characters or fewer left: probably an emoticon such as ":)", so keep it whole
-                word = cache[token] = token if len(stripped) <= 2 else stripped
-            words.append(word)
+        raw = text.split()
+        words = list(map(cache.get, raw))
+        if None in words:
+            for at, word in enumerate(words):
+                if word is None:
+                    token = raw[at]
+                    stripped = token.strip(_PUNCTUATION)
+                    # two characters or fewer left: probably an emoticon such as ":)", so keep it whole
+                    words[at] = cache[token] = token if len(stripped) <= 2 else stripped
         return words
 
     def _valence(self, words: list[str], lows: list[str], i: int, is_cap_diff: bool) -> float:
