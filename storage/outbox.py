@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from storage.lease import lease_rows
 from storage.models import Outbox
 from storage.upsert import insert_ignore
 
@@ -75,25 +76,12 @@ def lease_due(
     *, session: Session, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2),
     kind: str | None = None,
 ) -> list[Outbox]:
-    """Lease due rows (oldest first; of one kind if given) in a single UPDATE ... RETURNING.
-
-    One statement is what makes it safe for several workers on SQLite too: SQLite has no SKIP LOCKED, and a
-    SELECT followed by an UPDATE lets two workers lease the same rows. The UPDATE takes the write lock first and
-    picks rows under it. On PostgreSQL the picking skips rows other workers hold."""
+    """Lease due rows (oldest first; of one kind if given) to the caller (see storage.lease)."""
     due = select(Outbox.id).where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
     if kind is not None:
         due = due.where(Outbox.kind == kind)
     due = due.order_by(col(Outbox.next_attempt_at), col(Outbox.id)).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    statement = (
-        sa.update(Outbox)
-        .where(col(Outbox.id).in_(due.scalar_subquery()))
-        .values(next_attempt_at=now + lease, attempts=Outbox.attempts + 1)
-        .returning(Outbox)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return sorted(session.scalars(statement).all(), key=lambda row: row.id)
+    return lease_rows(session, Outbox, due, {"next_attempt_at": now + lease, "attempts": Outbox.attempts + 1})
 
 
 def release(*, session: Session, outbox_id: int, at: datetime) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from storage.lease import lease_rows
 from storage.models import Brand, Source
 
 
@@ -74,9 +75,7 @@ def lease_due_sources(
 ) -> list[Source]:
     """Take the sources due for a poll and lease them to `owner`, so other workers skip them until the lease
     ends. `all_enabled` takes every enabled source regardless of its schedule (`earful poll --once`).
-
-    One UPDATE ... RETURNING picks and leases under the write lock, so two workers never lease the same
-    source, on SQLite (no SKIP LOCKED there) as on PostgreSQL."""
+    Safe with several workers on SQLite and PostgreSQL alike (see storage.lease)."""
     due = select(Source.id).where(
         Source.enabled == True,  # noqa: E712  (SQL expression)
         col(Source.disabled_reason).is_(None),
@@ -85,16 +84,7 @@ def lease_due_sources(
     if not all_enabled:
         due = due.where(sa.or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
     due = due.order_by(col(Source.next_poll_at), col(Source.id)).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    statement = (
-        sa.update(Source)
-        .where(col(Source.id).in_(due.scalar_subquery()))
-        .values(lease_owner=owner, lease_until=now + lease)
-        .returning(Source)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return sorted(session.scalars(statement).all(), key=lambda source: source.id)
+    return lease_rows(session, Source, due, {"lease_owner": owner, "lease_until": now + lease})
 
 
 def record_success(
