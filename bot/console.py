@@ -24,6 +24,11 @@ from monitors.triage import Actor
 CONSOLE_CHANNEL = "console"
 
 
+def terminal_text(mrkdwn: str) -> str:
+    """Slack's escaping undone for a terminal, where `<!channel>` pings no one and `&lt;` would only puzzle."""
+    return mrkdwn.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 class ConsoleDeliverer:
     plain_text = True  # the digest prints as text, not as Block Kit
     workspace_url = None
@@ -40,14 +45,14 @@ class ConsoleDeliverer:
 
     def post(self, *, channel: str, message: Message, thread_ts: str | None = None) -> tuple[str, str]:
         if thread_ts:
-            self._print("   └ " + message.text.replace("\n", "\n     "))
+            self._print("   └ " + terminal_text(message.text).replace("\n", "\n     "))
         else:
             rule = "─" * 72
-            self._print(f"{rule}\n{message.text}\n{rule}")
+            self._print(f"{rule}\n{terminal_text(message.text)}\n{rule}")
         return CONSOLE_CHANNEL, f"{next(self._ts)}.000000"
 
     def update(self, *, channel: str, ts: str, message: Message) -> None:
-        first_lines = "\n".join(message.text.splitlines()[:2])
+        first_lines = "\n".join(terminal_text(message.text).splitlines()[:2])
         self._print(f"   ↻ {first_lines}")
 
     def upload_file(self, *, channel: str, thread_ts: str | None, filename: str, content: bytes,
