@@ -47,7 +47,7 @@ class Scorer:
 
     def score(self, text: str, *, rating: int | None = None) -> Score:
         text = (text or "")[:MAX_CHARS]
-        compound = self._vader.polarity_scores(text)["compound"] if text.strip() else 0.0
+        compound = self._vader.compound(text) if text.strip() else 0.0
         found = assess(text, compound, rating=rating)
         return Score(
             sentiment=compound,

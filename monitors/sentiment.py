@@ -52,6 +52,20 @@ class FastSentimentIntensityAnalyzer(SentimentIntensityAnalyzer):
         if not isinstance(text, str):  # the stock code's own (failing) path, kept as is
             return super().polarity_scores(text)
         text = self._replace_emoji(text).strip()
+        return self.score_valence(self._sentiments(text), text)
+
+    def compound(self, text: str) -> float:
+        """`polarity_scores(text)["compound"]`, without working out the pos/neu/neg shares."""
+        if not isinstance(text, str):
+            return self.polarity_scores(text)["compound"]
+        text = self._replace_emoji(text).strip()
+        sentiments = self._sentiments(text)
+        if not sentiments:
+            return 0.0
+        return round(normalize(_emphasised(float(sum(sentiments)), _emphasis(text))), 4)
+
+    def _sentiments(self, text: str) -> list[float]:
+        """One valence per token (0 for most), after VADER's rules for boosters, negation, idioms and "but"."""
         words = self._tokens(text)
         lows = list(map(str.lower, words))
         count = len(words)
@@ -69,7 +83,7 @@ class FastSentimentIntensityAnalyzer(SentimentIntensityAnalyzer):
 
         if "but" in lows:
             _contrast(sentiments, lows.index("but"))
-        return self.score_valence(sentiments, text)
+        return sentiments
 
     def _replace_emoji(self, text: str) -> str:
         if (text.isascii() and not self._ascii_emoji) or self._emoji_chars.isdisjoint(text):
@@ -183,26 +197,18 @@ class FastSentimentIntensityAnalyzer(SentimentIntensityAnalyzer):
     def score_valence(self, sentiments, text):
         if not sentiments:
             return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
-        sum_s = float(sum(sentiments))
-        exclamations = min(text.count("!"), 4)
-        questions = text.count("?")
-        emphasis = exclamations * 0.292 + ((questions * 0.18 if questions <= 3 else 0.96) if questions > 1 else 0)
-        if sum_s > 0:
-            sum_s += emphasis
-        elif sum_s < 0:
-            sum_s -= emphasis
-        compound = normalize(sum_s)
+        emphasis = _emphasis(text)
+        compound = normalize(_emphasised(float(sum(sentiments)), emphasis))
 
         pos_sum = 0.0
         neg_sum = 0.0
-        neutral = 0
-        for value in sentiments:
+        polar = [value for value in sentiments if value]  # zeros only add to the neutral count
+        neutral = len(sentiments) - len(polar)
+        for value in polar:
             if value > 0:
                 pos_sum += float(value) + 1  # +1 / -1 balance the neutral words, each counted as 1
             elif value < 0:
                 neg_sum += float(value) - 1
-            elif value == 0:
-                neutral += 1
         if pos_sum > math.fabs(neg_sum):
             pos_sum += emphasis
         elif pos_sum < math.fabs(neg_sum):
@@ -214,6 +220,21 @@ class FastSentimentIntensityAnalyzer(SentimentIntensityAnalyzer):
             "pos": round(math.fabs(pos_sum / total), 3),
             "compound": round(compound, 4),
         }
+
+
+def _emphasis(text: str) -> float:
+    """What "!" (up to four) and "?" (two or more) add to a polar text's strength."""
+    exclamations = min(text.count("!"), 4)
+    questions = text.count("?")
+    return exclamations * 0.292 + ((questions * 0.18 if questions <= 3 else 0.96) if questions > 1 else 0)
+
+
+def _emphasised(total: float, emphasis: float) -> float:
+    if total > 0:
+        return total + emphasis
+    if total < 0:
+        return total - emphasis
+    return total
 
 
 def _negation(valence: float, lows: list[str], start_i: int, i: int) -> float:

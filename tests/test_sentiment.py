@@ -89,9 +89,15 @@ def generated_texts(count: int, seed: int = 20261128) -> list[str]:
 
 
 def _differences(texts: list[str]) -> list[tuple[str, dict, dict]]:
-    return [(text, want, got) for text in texts
-            if (want := STOCK.polarity_scores(text)) != (got := FAST.polarity_scores(text))
-            or any(type(want[key]) is not type(got[key]) for key in want)]
+    """Texts where the fast analyzer's dict (or its compound-only answer) is not exactly the stock one."""
+    found = []
+    for text in texts:
+        want, got = STOCK.polarity_scores(text), FAST.polarity_scores(text)
+        compound = FAST.compound(text)
+        if (want != got or any(type(want[key]) is not type(got[key]) for key in want)
+                or compound != want["compound"] or type(compound) is not type(want["compound"])):
+            found.append((text, want, got))
+    return found
 
 
 def test_generated_corpus_scores_identically():
@@ -147,6 +153,8 @@ def test_non_text_input_fails_the_same_way():
         STOCK.polarity_scores(12)
     with pytest.raises(TypeError):
         FAST.polarity_scores(12)
+    with pytest.raises(TypeError):
+        FAST.compound(12)
 
 
 def test_token_cache_stays_bounded():
