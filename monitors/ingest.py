@@ -65,26 +65,33 @@ class Pipeline:
         """Keep the items that match one of `brand_names`, scored and ready to store."""
         allowed = set(brand_names)
         max_age = timedelta(seconds=self.config.complaints.max_age)
+        # bound once: this loop runs for every fetched item
+        brands, match, score_text = self.brands, self.matcher.match, self.scorer.score
+        brand_threshold, brand_sla, sla_policy = self.brand_threshold, self.brand_sla, self.sla_policy
         rows = []
         for item in items:
-            body = f"{item.title}\n{item.text}" if item.title and not item.text.startswith(item.title) else item.text
-            matched = [name for name in self.matcher.match(body) if name in allowed]
+            title, text = item.title, item.text
+            body = f"{title}\n{text}" if title and not text.startswith(title) else text
+            matched = [name for name in match(body) if name in allowed]
             if not matched:
                 continue
-            score = self.scorer.score(body[:SCORED_CHARS], rating=item.rating)
+            score = score_text(body[:SCORED_CHARS], rating=item.rating)
             published = item.published_at if item.published_at and item.published_at <= now else now
-            own = next((self.brands[n] for n in matched if not self.brands[n].competitor), None)
+            own = None
+            for name in matched:
+                if not brands[name].competitor:
+                    own = brands[name]
+                    break
             # a brand's own threshold (tuned from its feedback) decides its cases; the mention keeps the global verdict
-            threshold = self.brand_threshold.get(own.name) if own is not None else None
+            threshold = brand_threshold.get(own.name) if own is not None else None
             flagged = score.complaint if threshold is None else score.complaint_score >= threshold
             opens_case = flagged and own is not None and now - published <= max_age
             rank = priority(score.complaint_score, item.author_reach) if opens_case else 0.0
-            sla = (sla_length(self.sla_policy, priority=rank, brand_sla=self.brand_sla.get(own.name))
-                   if opens_case else None)
+            sla = sla_length(sla_policy, priority=rank, brand_sla=brand_sla.get(own.name)) if opens_case else None
             rows.append(NewMention(
                 external_id=item.external_id[:500],
-                text=item.text,
-                title=item.title,
+                text=text,
+                title=title,
                 url=item.url,
                 canonical_url=canonical_url(item.url) if item.url else None,
                 author=item.author,
@@ -93,14 +100,14 @@ class Pipeline:
                 thread_id=item.thread_id,
                 parent_id=item.parent_id,
                 published_at=published,
-                content_hash=edit_hash(item.title, item.text),
-                story_key=story_key(item.title, item.text, author=item.author, external_id=item.external_id),
+                content_hash=edit_hash(title, text),
+                story_key=story_key(title, text, author=item.author, external_id=item.external_id),
                 sentiment=score.sentiment,
                 sentiment_label=score.label,
                 complaint_score=score.complaint_score,
                 is_complaint=score.complaint,
                 complaint_cues=list(score.cues),
-                brand_ids=[self.brands[n].id for n in matched],
+                brand_ids=[brands[name].id for name in matched],
                 case_brand_id=own.id if opens_case else None,
                 sla_due_at=published + sla if sla is not None else None,
                 priority=rank,
