@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from monitors.fetch import Fetcher, FetchSettings
 from monitors.replies import FETCHERS
 from monitors.replies.base import Reply, Thread, ThreadRef, brand_reply, normalise_handle
 
@@ -51,12 +50,6 @@ CASES = [
     ("github", "someone_else", None, False),
     ("github", 410, None, True),
 ]
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2, total_timeout=4)) as f:
-        yield f
 
 
 @pytest.mark.parametrize(("platform", "served", "answer_url", "gone"), CASES,

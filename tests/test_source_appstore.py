@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.fetch import ContentError, HTTPStatusError
 from monitors.sources.base import SourceState
 from monitors.sources.registry import SOURCE_KINDS
 
@@ -36,12 +36,6 @@ def entry(review_id: int, updated: datetime, rating: int = 4) -> dict:
 
 def feed(entries: list[dict]) -> bytes:
     return json.dumps({"feed": {"entry": entries, "title": {"label": "iTunes Store: Customer Reviews"}}}).encode()
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2)) as f:
-        yield f
 
 
 def test_a_page_of_reviews_maps_rating_author_dates_and_ids(feed_server, fetcher):

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.fetch import ContentError, HTTPStatusError
 from monitors.sources.registry import SOURCE_KINDS
 from monitors.sources.base import SourceState
 from monitors.sources.bluesky import BlueskySource
@@ -26,12 +26,6 @@ SESSION = "/pds/xrpc/com.atproto.server.createSession"
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2, total_timeout=4)) as f:
-        yield f
 
 
 def state(server, cursor: str | None = None, **params) -> SourceState:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.fetch import ContentError, HTTPStatusError
 from monitors.sources.base import SourceState
 from monitors.sources.registry import SOURCE_KINDS
 from tests.fixtures.feed_server import Reply
@@ -34,12 +34,6 @@ def issue(number: int, created: datetime) -> dict:
     return {"repository_url": "https://api.github.com/repos/acme/notes", "number": number, "title": f"issue {number}",
             "html_url": f"https://github.com/acme/notes/issues/{number}", "user": {"login": "u"}, "comments": 0,
             "created_at": created.isoformat().replace("+00:00", "Z"), "body": "acme", "reactions": {"total_count": 0}}
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2)) as f:
-        yield f
 
 
 def test_a_page_of_issues_maps_reach_thread_and_dates(feed_server, fetcher):

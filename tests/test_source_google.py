@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.fetch import ContentError, HTTPStatusError
 from monitors.sources.base import SourceState
 from monitors.sources.registry import SOURCE_KINDS
 
@@ -27,12 +27,6 @@ def news_state(server, **params) -> SourceState:
 def alerts_state(server, *, etag: str | None = None) -> SourceState:
     return SourceState(id=2, name="alerts", kind="googlealerts", url=server.url("/alerts/feeds/1/2"), params={},
                        etag=etag)
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2)) as f:
-        yield f
 
 
 def test_news_search_names_publishers_and_unwraps_what_it_can(feed_server, fetcher):

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.fetch import ContentError, HTTPStatusError
 from monitors.sources.registry import SOURCE_KINDS
 from monitors.sources.base import SourceState
 from monitors.sources.hackernews import HackerNewsSource
@@ -25,12 +25,6 @@ SEARCH = "/api/v1/search_by_date"
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2, total_timeout=4)) as f:
-        yield f
 
 
 def state(url: str, cursor: str | None = None, **params) -> SourceState:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchError, FetchSettings, HTTPStatusError
+from monitors.fetch import ContentError, FetchError, HTTPStatusError
 from monitors.sources.registry import SOURCE_KINDS
 from monitors.sources.base import SourceState
 from monitors.sources.reddit import RedditSource
@@ -26,12 +26,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "reddit"
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2, total_timeout=4)) as f:
-        yield f
 
 
 def state(url: str, cursor: str | None = None, **params) -> SourceState:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.fetch import ContentError, HTTPStatusError
 from monitors.sources.base import SourceState
 from monitors.sources.registry import SOURCE_KINDS
 from monitors.sources.stackexchange import error_from_body
@@ -34,12 +34,6 @@ def sent(server) -> dict[str, str]:
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture
-def fetcher():
-    with Fetcher(FetchSettings(timeout=2)) as f:
-        yield f
 
 
 def test_a_page_of_questions_maps_reach_thread_and_plain_text(feed_server, fetcher):
