@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 
 from storage.cases import CaseRequest, WrongState, open_cases, reopen
 from storage.models import Case, Mention, MentionBrand
-from storage.upsert import insert_ignore
 
 
 @dataclass

@@ -13,7 +13,7 @@ from monitors.spike_watch import SpikeWatch
 from storage.db import session_scope
 from storage.models import SpikeAlert
 from tests.fixtures.slack_world import Triage, action_request
-from tests.fixtures.spike_history import SPIKE_AT, STEP, history, run_checks, store_counts
+from tests.fixtures.spike_history import SPIKE_AT, history, run_checks, store_counts
 
 ONCALL = "S0ONCALL"
 

@@ -6,7 +6,6 @@ that asks for it; `base.brand_reply` decides whether one of the brand's own acco
 
 from __future__ import annotations
 
-import monitors.sources  # noqa: F401 - first: the registry and feedparse import each other in this order
 from monitors.replies import bluesky, github, hackernews, mastodon, reddit
 from monitors.replies.base import Thread, ThreadRef
 
