@@ -342,20 +342,29 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         if posted[0].status != "sent" or not posted[0].result_ts:
             raise NotYet("waiting for the digest to be posted")
         channel, ts = posted[0].result_channel or row.channel, posted[0].result_ts
-        filename = chart_filename(period_of(row.payload))
+
+        def chart() -> tuple[bytes, str]:
+            digest = self._digest(session, row, run.now)
+            return render_chart(digest.chart), digest.chart.title
+
+        return self._upload_chart(run, row, upload, channel=channel, ts=ts,
+                                  filename=chart_filename(period_of(row.payload)), chart=chart)
+
+    def _upload_chart(self, run: _Run, row: Outbox, upload, *, channel: str, ts: str, filename: str,
+                      chart: Callable[[], tuple[bytes, str]]) -> tuple[str, str]:
+        """Upload a PNG into a thread, once: a retry first looks for its earlier try. `chart` renders only when
+        the upload is really needed. A missing scope gives up on the chart alone; the message went out."""
         finder = getattr(self.deliverer, "find_file", None)
         if finder is not None and row.attempts > 1:
             found = finder(channel=channel, thread_ts=ts, filename=filename)
             if found is not None:
                 return channel, found
-        digest = self._digest(session, row, run.now)
-        content = render_chart(digest.chart)
+        content, title = chart()
         self._pace(run, channel)
         try:
-            file_id = upload(channel=channel, thread_ts=ts, filename=filename, content=content,
-                             title=digest.chart.title)
+            file_id = upload(channel=channel, thread_ts=ts, filename=filename, content=content, title=title)
         except DeliveryError as exc:
-            if exc.blocked:  # e.g. no files:write scope: the digest went out; the chart is not worth a pause
+            if exc.blocked:  # e.g. no files:write scope
                 raise DeliveryError(f"the chart was not uploaded: {exc}", permanent=True) from exc
             raise
         finally:
@@ -486,27 +495,16 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
             return None, None
         channel, ts = self._alert_place(session, row.payload["alert_id"])
         report = self._alert_report(session, row.payload["alert_id"])
-        filename = f"earful-spike-{report.alert.id}.png"
-        finder = getattr(self.deliverer, "find_file", None)
-        if finder is not None and row.attempts > 1:
-            found = finder(channel=channel, thread_ts=ts, filename=filename)
-            if found is not None:
-                return channel, found
         step = timedelta(seconds=row.payload.get("step", 300))
-        points = chart_points(session=session, alert=report.alert, now=run.now, step=step)
-        title = f"{report.brand}: negative mentions per {int(step.total_seconds() // 60)} min, last 48 hours"
-        content = render_spike_chart(points, title=title, window_start=report.alert.window_start,
-                                     window_end=report.alert.window_end)
-        self._pace(run, channel)
-        try:
-            file_id = upload(channel=channel, thread_ts=ts, filename=filename, content=content, title=title)
-        except DeliveryError as exc:
-            if exc.blocked:  # e.g. no files:write scope: the alert went out; the chart is not worth a pause
-                raise DeliveryError(f"the chart was not uploaded: {exc}", permanent=True) from exc
-            raise
-        finally:
-            self.pacer.sent(channel)
-        return channel, file_id
+
+        def chart() -> tuple[bytes, str]:
+            points = chart_points(session=session, alert=report.alert, now=run.now, step=step)
+            title = f"{report.brand}: negative mentions per {int(step.total_seconds() // 60)} min, last 48 hours"
+            return render_spike_chart(points, title=title, window_start=report.alert.window_start,
+                                      window_end=report.alert.window_end), title
+
+        return self._upload_chart(run, row, upload, channel=channel, ts=ts,
+                                  filename=f"earful-spike-{report.alert.id}.png", chart=chart)
 
     def _send_spike_pointer(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
         row = rows[0]
