@@ -44,14 +44,7 @@ def parse_date(value: str | None) -> datetime | None:
     else:
         parsed = _rfc822(text) or _iso(text)
     parsed = parsed or _fallback(text)
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        return parsed.astimezone(timezone.utc)
-    except (OverflowError, ValueError):
-        return None
+    return None if parsed is None else _as_utc(parsed)
 
 
 def _common(text: str) -> datetime | None:
@@ -72,6 +65,11 @@ def _common(text: str) -> datetime | None:
                               tzinfo=timezone(timedelta(minutes=offset)))
         except ValueError:
             return None
+    return _as_utc(parsed)
+
+
+def _as_utc(parsed: datetime) -> datetime | None:
+    """A time without a zone is read as UTC (what feeds mean by it); one that cannot be converted is dropped."""
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     try:
