@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage.bulk import insert_many
 from storage.models import Brand, Case, Event, Mention
 from storage.outbox import enqueue, enqueue_many
 
@@ -64,17 +64,14 @@ def open_cases(*, session: Session, requests: list[CaseRequest], now: datetime) 
     the outbox row that posts its card. Set-based: three statements for a whole batch, not three per case."""
     if not requests:
         return []
-    table = Case.__table__
-    rows = [{"mention_id": r.mention_id, "brand_id": r.brand_id, "status": "open", "priority": r.priority,
-             "opened_at": now, "sla_due_at": r.sla_due_at, "version": 1} for r in requests]
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
-    statement = (insert(table).on_conflict_do_nothing(index_elements=["mention_id"])
-                 .returning(table.c.id))
-    case_ids = [case_id for (case_id,) in session.execute(statement, rows).all()]
+    columns = ("mention_id", "brand_id", "status", "priority", "opened_at", "sla_due_at", "version")
+    rows = [(r.mention_id, r.brand_id, "open", r.priority, now, r.sla_due_at, 1) for r in requests]
+    inserted = insert_many(session, Case.__table__, columns, rows, skip_conflicts_on=["mention_id"],
+                           returning=["id"])
+    case_ids = sorted(case_id for (case_id,) in inserted)
     if case_ids:
-        session.execute(sa.insert(Event.__table__), [
-            {"case_id": case_id, "actor": "earful", "action": "opened", "at": now} for case_id in case_ids])
+        insert_many(session, Event.__table__, ("case_id", "actor", "action", "at"),
+                    [(case_id, "earful", "opened", now) for case_id in case_ids])
         enqueue_many(session=session, now=now, rows=[
             {"kind": "post_card", "dedupe_key": f"card:{case_id}", "payload": {"case_id": case_id}, "channel": None}
             for case_id in case_ids])

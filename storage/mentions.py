@@ -7,14 +7,14 @@ matched and scored every item; this module only decides what is new, what was ed
 from __future__ import annotations
 
 from collections import Counter
+from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage.bulk import insert_many
 from storage.cases import CaseRequest, WrongState, open_cases, reopen
 from storage.models import Case, Mention, MentionBrand
 
@@ -90,9 +90,8 @@ def store_batch(*, session: Session, source_id: int, items: list[NewMention], no
     result.new = len(ids)
     inserted = [(ids[item.external_id], item) for item in fresh if item.external_id in ids]
     if inserted:
-        session.execute(sa.insert(MentionBrand.__table__), [
-            {"mention_id": mention_id, "brand_id": brand_id, "published_at": item.published_at,
-             "negative": item.sentiment_label == "negative"}
+        insert_many(session, MentionBrand.__table__, ("mention_id", "brand_id", "published_at", "negative"), [
+            (mention_id, brand_id, item.published_at, item.sentiment_label == "negative")
             for mention_id, item in inserted for brand_id in item.brand_ids])
     inserted, result.reopened = _follow_ups(session, source_id, inserted, now)
     result.case_ids, result.cross_posts = _open_cases(session, inserted, now)
@@ -107,25 +106,15 @@ def _last_per_external_id(items: list[NewMention]) -> list[NewMention]:
 def _insert_mentions(session: Session, source_id: int, items: list[NewMention], now: datetime) -> dict[str, int]:
     """Insert new mentions, each pointing at the first mention of its story, and return external id -> id.
 
-    A plain executemany and one SELECT for the ids: RETURNING makes SQLAlchemy build every row's statement
-    separately, which cost more than the rest of storing put together."""
+    Through storage.bulk: SQLAlchemy's per-row parameter handling cost more than the database's own work."""
     if not items:
         return {}
     table = Mention.__table__
     earlier = _first_of_stories(session, {item.story_key for item in items})
-    rows: list[dict[str, Any]] = []
-    for item in items:
-        row = {name: getattr(item, name) for name in _COLUMNS}
-        row.update(source_id=source_id, fetched_at=now, story_id=earlier.get(item.story_key))
-        rows.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
-    session.execute(insert(table).on_conflict_do_nothing(index_elements=["source_id", "external_id"]), rows)
-    ids = dict(session.execute(
-        sa.select(table.c.external_id, table.c.id)
-        .where(table.c.source_id == source_id, table.c.fetched_at == now,
-               table.c.external_id.in_([item.external_id for item in items]))
-    ).all())
+    values = attrgetter(*_COLUMNS)
+    rows = [(*values(item), source_id, now, earlier.get(item.story_key)) for item in items]
+    ids = dict(insert_many(session, table, (*_COLUMNS, "source_id", "fetched_at", "story_id"), rows,
+                           skip_conflicts_on=("source_id", "external_id"), returning=("external_id", "id")))
     # the first of a new story is its own story; cross-posts within this batch point at that first one
     new_keys = {item.story_key for item in items if item.story_key not in earlier}
     if new_keys:

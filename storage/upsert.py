@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+from storage.bulk import insert_many
 
 
 def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]], *, keys: list[str]) -> int:
-    """Insert rows, skipping those that collide on the unique `keys`; returns how many were inserted."""
+    """Insert rows (dicts with the same keys), skipping those that collide on the unique `keys`; returns how many
+    were inserted."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     table = model.__table__
-    statement = module.insert(table).on_conflict_do_nothing(index_elements=keys).returning(*table.primary_key)
+    columns = list(rows[0])
     # counted from RETURNING: executemany rowcounts are not reliable across drivers
-    return len(session.execute(statement, rows).all())
+    return len(insert_many(session, table, columns, [[row[name] for name in columns] for row in rows],
+                           skip_conflicts_on=keys, returning=[column.name for column in table.primary_key]))

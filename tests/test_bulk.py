@@ -1,0 +1,88 @@
+"""storage.bulk stores exactly what the ORM stores, skips conflicts, and returns only what it inserted."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from storage.bulk import MAX_VALUES, insert_many
+from storage.db import session_scope
+from storage.models import Mention, Source
+
+UTC = timezone.utc
+COLUMNS = ("source_id", "external_id", "text", "content_hash", "story_key", "published_at", "fetched_at",
+           "complaint_cues", "is_complaint", "sentiment", "title")
+
+
+@pytest.fixture
+def source_id(engine) -> int:
+    with session_scope(engine) as session:
+        source = Source(name="bulk", kind="feed", url="https://example.com/feed")
+        session.add(source)
+        session.flush()
+        return source.id
+
+
+def _values(source_id: int, external_id: str, when: datetime) -> tuple:
+    return (source_id, external_id, "text with 'quotes' and ünïcode", "h", "k", when, when,
+            ["still waiting", "no reply"], True, -0.5, None)
+
+
+def _raw_rows(engine) -> list[tuple]:
+    """Every column as the database holds it (no type processing on the way out), but the id."""
+    columns = ", ".join(c.name for c in Mention.__table__.c if c.name != "id")
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(f"SELECT {columns} FROM mention ORDER BY external_id"))]
+
+
+def test_stores_the_same_values_as_the_orm(engine, source_id):
+    # an aware non-UTC time, microseconds, JSON, a bool, a float and a NULL: every bind processor in play
+    when = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    with session_scope(engine) as session:
+        session.add(Mention(**dict(zip(COLUMNS, _values(source_id, "orm", when)))))
+    with session_scope(engine) as session:
+        insert_many(session, Mention.__table__, COLUMNS, [_values(source_id, "bulk", when)])
+    bulk, orm = _raw_rows(engine)
+    external_id = [c.name for c in Mention.__table__.c if c.name != "id"].index("external_id")
+    assert (bulk[external_id], orm[external_id]) == ("bulk", "orm")
+    assert bulk[:external_id] + bulk[external_id + 1:] == orm[:external_id] + orm[external_id + 1:]
+    with session_scope(engine) as session:
+        read = session.exec(sa.select(Mention).where(Mention.external_id == "bulk")).scalar_one()
+        assert read.published_at == when and read.published_at.tzinfo is not None
+        assert read.complaint_cues == ["still waiting", "no reply"]
+
+
+def test_skips_conflicts_and_returns_only_inserted_rows(engine, source_id):
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    with session_scope(engine) as session:
+        insert_many(session, Mention.__table__, COLUMNS, [_values(source_id, "a", now)])
+    with session_scope(engine) as session:
+        returned = insert_many(session, Mention.__table__, COLUMNS,
+                               [_values(source_id, "a", now), _values(source_id, "b", now)],
+                               skip_conflicts_on=("source_id", "external_id"), returning=("external_id", "id"))
+    assert [external_id for external_id, _ in returned] == ["b"]
+    with session_scope(engine) as session:
+        stored = dict(session.execute(sa.select(Mention.external_id, Mention.id)).all())
+    assert stored["b"] == returned[0][1]
+
+
+def test_batches_larger_than_one_statement_allows(engine, source_id):
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    count = MAX_VALUES // len(COLUMNS) * 2 + 7  # three statements
+    rows = [_values(source_id, f"item-{i}", now) for i in range(count)]
+    with session_scope(engine) as session:
+        returned = insert_many(session, Mention.__table__, COLUMNS, rows, returning=("id",))
+    assert len(returned) == count
+    with session_scope(engine) as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(Mention)).scalar_one() == count
+
+
+def test_a_failing_batch_rolls_back_whole(engine, source_id):
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    rows = [_values(source_id, "x", now), _values(source_id, "x", now)]  # a duplicate, and no conflict clause
+    with pytest.raises(sa.exc.IntegrityError):
+        with session_scope(engine) as session:
+            insert_many(session, Mention.__table__, COLUMNS, rows)
+    assert _raw_rows(engine) == []
