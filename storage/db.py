@@ -54,6 +54,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A poll stores hundreds of mentions per transaction, and index entries with random keys (story keys, urls)
+    # dirty pages all over the file. A bigger page cache keeps those pages at hand, and checkpointing every
+    # 20,000 WAL pages (about 80 MB) rather than 1,000 writes each hot page back once instead of many times:
+    # together about a fifth off storing (bench/bench_ingest.py).
+    cursor.execute("PRAGMA cache_size=-65536")  # KiB: up to 64 MiB per connection, taken only as needed
+    cursor.execute("PRAGMA wal_autocheckpoint=20000")
     cursor.close()
 
 

@@ -77,7 +77,7 @@ class Mention(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("source_id", "external_id", name="uq_mention_source_external"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    source_id: int = Field(foreign_key="source.id", index=True)
+    source_id: int = Field(foreign_key="source.id")  # looked up through uq_mention_source_external
     external_id: str
     url: Optional[str] = None
     canonical_url: Optional[str] = Field(default=None, index=True)
@@ -112,7 +112,7 @@ class MentionBrand(SQLModel, table=True):
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    mention_id: int = Field(foreign_key="mention.id", index=True)
+    mention_id: int = Field(foreign_key="mention.id")  # looked up through uq_mention_brand
     brand_id: int = Field(foreign_key="brand.id")
     # copied from the mention so per-brand time-range queries use one index
     published_at: datetime = _when()
