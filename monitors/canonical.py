@@ -63,12 +63,15 @@ _REDIRECTS = [
     (re.compile(r"(www\.)?linkedin\.com"), "/redir/redirect", ("url",)),
     (re.compile(r"(html\.)?duckduckgo\.com"), "/l/", ("uddg",)),
 ]
+_REDIRECT_HOST = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _, _ in _REDIRECTS))
 _MAX_UNWRAP = 5
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
+# text that quoting leaves as it is and that holds no escape: letters, digits and the safe characters but "%"
+_PLAIN = {safe: re.compile("[A-Za-z0-9" + re.escape(safe.replace("%", "")) + "]*") for safe in (_PATH_SAFE, _QUERY_SAFE)}
 
 
 def canonical_url(url: str) -> str:
@@ -86,19 +89,24 @@ def unwrap_redirect(url: str) -> str:
     """The URL a redirect wrapper names (a Google ``/url`` link, a Facebook shim ... see ``_REDIRECTS``),
     unwrapped up to five deep; any other URL, or a wrapper without a usable http(s) target, comes back as it
     is. Never raises."""
+    return _unwrapped(url, urlsplit(url))[0]
+
+
+def _unwrapped(url: str, parts: SplitResult) -> tuple[str, SplitResult]:
+    """`url` (already split into `parts`) with its redirect wrappers taken off, and its parts."""
     try:
         for _ in range(_MAX_UNWRAP):
-            target = _redirect_target(urlsplit(url))
+            target = _redirect_target(parts)
             if target is None:
                 break
-            url = target
+            url, parts = target, urlsplit(target)
     except ValueError:  # an unparsable target (a broken IPv6 literal): keep what unwrapped so far
         pass
-    return url
+    return url, parts
 
 
 def _canonical(url: str) -> str | None:
-    parts = urlsplit(unwrap_redirect(url))
+    parts = _unwrapped(url, urlsplit(url))[1]
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         return None
@@ -113,6 +121,8 @@ def _canonical(url: str) -> str | None:
 
 def _redirect_target(parts: SplitResult) -> str | None:
     host = parts.hostname or ""
+    if not _REDIRECT_HOST.fullmatch(host):  # most links: one test instead of one per wrapper
+        return None
     for host_pattern, path, names in _REDIRECTS:
         if host_pattern.fullmatch(host) and (path is None or parts.path == path):
             params = parse_qs(parts.query)
@@ -144,6 +154,8 @@ def _netloc(scheme: str, netloc: str) -> str:
 
 
 def _normalise_escapes(text: str, safe: str) -> str:
+    if _PLAIN[safe].fullmatch(text):  # nothing to escape and no escapes to tidy: most URLs
+        return text
     def one(match: re.Match[str]) -> str:
         char = chr(int(match.group(1), 16))
         return char if char in _UNRESERVED else "%" + match.group(1).upper()
@@ -152,14 +164,17 @@ def _normalise_escapes(text: str, safe: str) -> str:
 
 
 def _path(path: str) -> str:
-    segments: list[str] = []
-    for segment in path.split("/")[1:] if path.startswith("/") else path.split("/"):
-        if segment == "..":
-            if segments:
-                segments.pop()
-        elif segment != ".":
-            segments.append(segment)
-    resolved = "/" + "/".join(segments)
+    if "." not in path:  # no dot segments to resolve
+        resolved = path if path.startswith("/") else "/" + path
+    else:
+        segments: list[str] = []
+        for segment in path.split("/")[1:] if path.startswith("/") else path.split("/"):
+            if segment == "..":
+                if segments:
+                    segments.pop()
+            elif segment != ".":
+                segments.append(segment)
+        resolved = "/" + "/".join(segments)
     if len(resolved) > 1 and resolved.endswith("/"):
         resolved = resolved.rstrip("/") or "/"
     return _normalise_escapes(resolved, _PATH_SAFE)
@@ -189,10 +204,13 @@ _HANDLE = re.compile(r"(?<![\w@])@\w+(?:@[\w-]+(?:\.[\w-]+)+)?")  # @name, and M
 
 
 def _story_words(text: str) -> list[str]:
-    text = _URL.sub(" ", text)
+    # each pattern runs only when its text can be there: scanning for what is absent cost most of the time
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(" ", text)
     text = _RETWEET.sub(" ", text)
-    text = _VIA.sub(" ", text)
-    text = _HANDLE.sub(" ", text)
+    if "@" in text:
+        text = _VIA.sub(" ", text)
+        text = _HANDLE.sub(" ", text)
     return tokenize(text)  # casefolds, folds accents, drops '#' and all punctuation
 
 
