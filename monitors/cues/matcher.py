@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from monitors.cues.lexicon import Cue
 
@@ -23,6 +23,7 @@ _SPACES = str.maketrans({char: " " for char in "\t\n\r\f\v\u00a0\u2009\u200a\u20
 _LONGEST_KEY = 24  # a longer first word is filed as a stem of its first 24 characters
 _MAX_KEYS = 5000  # a pattern that could begin in more ways is tried at every word
 _CACHE_WORDS = 100_000  # bound on the per-word cache, against endless vocabularies
+_UNSEEN: Any = object()
 
 
 class Hit(NamedTuple):
@@ -180,16 +181,23 @@ class CueMatcher:
     def scan(self, lowered: str) -> Scan:
         """Cues in a lower-cased text, in reading order. Links and @handles are blanked first, so their letters
         never read as words; `Scan.text` is the text the hits point into."""
-        lowered = _LINK.sub(" ", lowered.translate(_SPACES))
-        lowered, handles = _HANDLE.subn(" ", lowered)
-        known = self._by_word
+        lowered = lowered.translate(_SPACES)
+        if "://" in lowered or "www." in lowered:  # the patterns only where they can match: most texts have none
+            lowered = _LINK.sub(" ", lowered)
+        handles = 0
+        if "@" in lowered:
+            lowered, handles = _HANDLE.subn(" ", lowered)
+        known = self._by_word.get
         hits: list[Hit] = []
         covered = 0
         for found in self._words.finditer(lowered):
-            word = found.group()
-            bucket = known[word] if word in known else self._bucket(word)
+            bucket = known(found.group(), _UNSEEN)
             if bucket is None:
                 continue
+            if bucket is _UNSEEN:
+                bucket = self._bucket(found.group())
+                if bucket is None:
+                    continue
             position = found.start()
             if position < covered:
                 continue
