@@ -61,6 +61,10 @@ class Pipeline:
         self.brand_sla = {b.name: timedelta(seconds=b.sla) for b in config.brands if b.sla}
         self.brand_threshold = {b.name: b.threshold for b in config.brands if b.threshold is not None}
 
+    def warm_up(self) -> None:
+        """Compile what is compiled on first use (the complaint cues for common words), e.g. in a new worker."""
+        self.scorer.score("I'm still waiting, my order hasn't arrived and nobody answers. Not happy with this app!")
+
     def prepare(self, items: list[RawMention], *, brand_names: list[str], now: datetime) -> list[NewMention]:
         """Keep the items that match one of `brand_names`, scored and ready to store."""
         allowed = set(brand_names)

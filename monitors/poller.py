@@ -87,8 +87,8 @@ class Poller:
     ) -> list[SourceOutcome]:
         """Poll what is due (or every enabled source); `on_progress(outcome, done, total)` after each one.
 
-        Three stages overlap: fetching (threads), matching and scoring (processes, for big batches), storing
-        (this thread, one transaction per source)."""
+        Three stages overlap: fetching (threads), parsing, matching and scoring (processes, for big batches),
+        storing (this thread, one transaction per source)."""
         with session_scope(self.engine) as session:
             leased = lease_due_sources(session=session, now=now, owner=self.owner, all_enabled=all_enabled,
                                        lease=timedelta(minutes=10))
@@ -134,27 +134,33 @@ class Poller:
         kind = SOURCE_KINDS.get(state.kind)
         if kind is None:
             raise FetchError(f"unknown source kind {state.kind!r}")
-        return kind.poll(self.fetcher, state, now=now)
+        return kind.fetch(self.fetcher, state, now=now)
 
     def _fetched(self, future: Future, poll: "_Poll", now: datetime) -> Future | SourceOutcome:
-        """Hand a fetched batch to scoring, or settle a failed fetch."""
-        outcome = poll.outcome
+        """Hand a fetched batch to parsing and scoring, or settle a failed fetch."""
         try:
             poll.result = future.result()
-        except FetchError as exc:
+        except Exception as exc:  # noqa: BLE001 - settled in _settled_failure
+            return self._settled_failure(exc, poll, now)
+        poll.outcome.not_modified = poll.result.not_modified
+        return self.scoring.submit(poll.result, brand_names=poll.brands, now=now)
+
+    def _settled_failure(self, exc: Exception, poll: "_Poll", now: datetime) -> SourceOutcome:
+        if isinstance(exc, FetchError):
             self._failed(poll, now, str(exc), exc.status, exc.retry_after)
-            return outcome
-        except Exception as exc:  # noqa: BLE001 - a parser or source bug must not stop the cycle
+        else:  # a parser or source bug must not stop the cycle
             if not _is_expected(exc):
-                log.exception("polling %s failed", poll.state.name)
+                log.error("polling %s failed", poll.state.name, exc_info=exc)
             self._failed(poll, now, f"{exc}" or type(exc).__name__, None, None)
-            return outcome
-        outcome.fetched, outcome.not_modified = len(poll.result.mentions), poll.result.not_modified
-        outcome.warnings = list(poll.result.warnings)
-        return self.scoring.submit(poll.result.mentions, brand_names=poll.brands, now=now)
+        return poll.outcome
 
     def _store(self, future: Future, poll: "_Poll", now: datetime) -> SourceOutcome:
         state, result, outcome = poll.state, poll.result, poll.outcome
+        try:
+            prepared = future.result()
+        except Exception as exc:  # noqa: BLE001 - not a feed after all, a parser bug, a worker that died
+            return self._settled_failure(exc, poll, now)
+        outcome.fetched, outcome.warnings = prepared.fetched, prepared.warnings
 
         def healthy(session) -> None:  # in the batch's transaction: stored items and the new cursor go together
             record_success(
@@ -163,11 +169,11 @@ class Poller:
                 status=304 if result.not_modified else 200, etag=result.etag or state.etag,
                 last_modified=result.last_modified or state.last_modified,
                 cursor=result.cursor if result.cursor is not None else state.cursor,
-                items=len(result.mentions), warning="; ".join(result.warnings)[:1000] or None,
+                items=prepared.fetched, warning="; ".join(prepared.warnings)[:1000] or None,
             )
 
         try:
-            stored = store_rows(self.engine, source_id=state.id, rows=future.result(), now=now, also=healthy)
+            stored = store_rows(self.engine, source_id=state.id, rows=prepared.rows, now=now, also=healthy)
         except Exception as exc:  # noqa: BLE001 - e.g. the database went away; the batch is rolled back
             log.exception("storing %s failed", state.name)
             outcome.error = f"could not store: {exc}"

@@ -1,8 +1,10 @@
-"""Matching and scoring in worker processes, so a large poll uses every core.
+"""Parsing, matching and scoring in worker processes, so a large poll uses every core.
 
-VADER is pure Python and is most of the cost of ingesting an item; threads cannot run it in parallel. Big
-batches go to a pool of processes, each holding its own Pipeline; small batches (most polls of a running
-instance) stay in the calling thread, where the pool's start-up and pickling would cost more than they save.
+Parsing a feed and scoring its items are pure Python and most of the cost of ingesting an item; threads cannot
+run them in parallel. Big batches go to a pool of processes, each holding its own Pipeline: a fetched feed is
+sent as its raw bytes (cheap to hand over) and comes back as rows ready to store. Small batches (most polls of
+a running instance) stay in the calling thread, where the pool's start-up and hand-over would cost more than
+they save.
 """
 
 from __future__ import annotations
@@ -10,30 +12,57 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime
 
 from monitors.config import Config
 from monitors.ingest import Pipeline
-from monitors.sources.base import RawMention
+from monitors.sources.base import PollResult
+from monitors.sources.feed import parsed
 from storage.mentions import NewMention
 
 POOL_MIN_ITEMS = 200  # below this a batch is prepared in the calling thread
+POOL_MIN_BYTES = 100_000  # an unparsed feed this big (about 200 items) goes to the pool
 
 _worker_pipeline: Pipeline | None = None
+
+
+@dataclass
+class Prepared:
+    """A poll's items, ready to store."""
+
+    rows: list[NewMention]
+    fetched: int  # items the source returned, matching or not
+    warnings: list[str]
+
+
+def prepare(pipeline: Pipeline, result: PollResult, brand_names: list[str], now: datetime) -> Prepared:
+    """Parse (if the result still holds a document) and prepare; raises ContentError for a body that is no feed."""
+    result = parsed(result, now=now)
+    rows = pipeline.prepare(result.mentions, brand_names=brand_names, now=now)
+    return Prepared(rows=rows, fetched=len(result.mentions), warnings=list(result.warnings))
 
 
 def _start_worker(config: Config, brand_ids: dict[str, int]) -> None:
     global _worker_pipeline
     _worker_pipeline = Pipeline(config, brand_ids)
+    _worker_pipeline.warm_up()  # now, not in the middle of the first batch
 
 
-def _prepare_in_worker(items: list[RawMention], brand_names: list[str], now: datetime) -> list[NewMention]:
+def _prepare_in_worker(result: PollResult, brand_names: list[str], now: datetime) -> Prepared:
     assert _worker_pipeline is not None, "worker started without a pipeline"
-    return _worker_pipeline.prepare(items, brand_names=brand_names, now=now)
+    return prepare(_worker_pipeline, result, brand_names, now)
 
 
 def default_processes() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _is_big(result: PollResult) -> bool:
+    if result.document is not None:
+        return len(result.document.body) >= POOL_MIN_BYTES
+    return len(result.mentions) >= POOL_MIN_ITEMS
 
 
 class ScoringPool:
@@ -42,13 +71,17 @@ class ScoringPool:
         self.processes = default_processes() if processes is None else processes
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, items: list[RawMention], *, brand_names: list[str], now: datetime) -> Future:
-        """A future of the prepared rows."""
-        if self.processes > 1 and len(items) >= POOL_MIN_ITEMS:
-            return self._executor().submit(_prepare_in_worker, items, brand_names, now)
+    def submit(self, result: PollResult, *, brand_names: list[str], now: datetime) -> Future:
+        """A future of the Prepared items of one poll."""
+        if self.processes > 1 and _is_big(result):
+            try:
+                return self._executor().submit(_prepare_in_worker, result, brand_names, now)
+            except BrokenProcessPool:  # a worker died (killed, out of memory): start a fresh pool once
+                self.close()
+                return self._executor().submit(_prepare_in_worker, result, brand_names, now)
         future: Future = Future()
         try:
-            future.set_result(self.pipeline.prepare(items, brand_names=brand_names, now=now))
+            future.set_result(prepare(self.pipeline, result, brand_names, now))
         except Exception as exc:  # noqa: BLE001 - handed to whoever reads the future
             future.set_exception(exc)
         return future

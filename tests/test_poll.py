@@ -158,11 +158,14 @@ def test_many_sources_poll_in_parallel_with_a_per_host_limit(sqlite_engine, feed
 
 
 def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_engine, feed_server):
-    from monitors.scoring_pool import POOL_MIN_ITEMS
+    from monitors.scoring_pool import POOL_MIN_BYTES, POOL_MIN_ITEMS
 
     texts = [COMPLAINT, PRAISE, "Acme release notes are out"]
-    items = [(str(i), f"{texts[i % 3]} ({i})") for i in range(POOL_MIN_ITEMS + 10)]
-    feed_server.route("/big.xml", rss(*items), content_type="application/rss+xml")
+    filler = " More about it in the next post." * 15
+    items = [(str(i), f"{texts[i % 3]} ({i}).{filler}") for i in range(POOL_MIN_ITEMS + 10)]
+    body = rss(*items)
+    assert len(body) >= POOL_MIN_BYTES  # so the feed is parsed and scored in the processes
+    feed_server.route("/big.xml", body, content_type="application/rss+xml")
     poller = make_poller(sqlite_engine, feed_server, [{"name": "big", "kind": "feed",
                                                        "url": feed_server.url("/big.xml")}])
     poller.scoring.processes = 2
@@ -177,3 +180,52 @@ def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_
     stored = {m.external_id: (m.sentiment, m.is_complaint) for m in table(sqlite_engine, Mention)}
     assert stored == {row.external_id: (row.sentiment, row.is_complaint) for row in inline}
     assert outcome.complaints == sum(1 for row in inline if row.is_complaint)
+
+
+def test_a_big_page_that_is_no_feed_fails_in_the_processes_with_a_clear_error(sqlite_engine, feed_server):
+    from monitors.scoring_pool import POOL_MIN_BYTES
+
+    page = b"<!DOCTYPE html><html><head><title>Acme blog</title></head><body>" + b"<p>hello</p>" * (
+        POOL_MIN_BYTES // 10) + b"</body></html>"
+    feed_server.route("/page", page, content_type="text/html")
+    feed_server.route("/ok.xml", rss(("1", COMPLAINT)), content_type="application/rss+xml")
+    poller = make_poller(sqlite_engine, feed_server, [
+        {"name": "page", "kind": "feed", "url": feed_server.url("/page")},
+        {"name": "ok", "kind": "feed", "url": feed_server.url("/ok.xml")}])
+    poller.scoring.processes = 2
+    try:
+        outcomes = {o.name: o for o in poller.poll_due(NOW)}
+        assert poller.scoring._pool is not None
+    finally:
+        poller.close()
+    assert "HTML page" in outcomes["page"].error and outcomes["ok"].new == 1
+    with session_scope(sqlite_engine) as session:
+        page = session.exec(select(Source).where(Source.name == "page")).one()
+        assert page.consecutive_failures == 1 and "HTML page" in page.last_error
+        assert page.next_poll_at > NOW  # backed off, not retried at once
+
+
+def test_killed_worker_processes_are_replaced_and_lose_nothing(sqlite_engine, feed_server):
+    from monitors.scoring_pool import POOL_MIN_BYTES
+
+    filler = " More about it in the next post." * 15
+    items = [(str(i), f"{COMPLAINT} ({i}).{filler}") for i in range(POOL_MIN_BYTES // 400)]
+    feed_server.route("/big.xml", rss(*items), content_type="application/rss+xml")
+    poller = make_poller(sqlite_engine, feed_server, [{"name": "big", "kind": "feed",
+                                                       "url": feed_server.url("/big.xml")}])
+    poller.scoring.processes = 2
+    try:
+        poller.scoring.submit(poller._fetch(poller_state(sqlite_engine), NOW), brand_names=["Acme"],
+                              now=NOW).result()  # start the pool
+        for process in list(poller.scoring._pool._processes.values()):
+            process.kill()
+            process.join()
+        [outcome] = poller.poll_due(NOW)
+    finally:
+        poller.close()
+    assert outcome.error is None and outcome.new == len(items)
+
+
+def poller_state(engine):
+    with session_scope(engine) as session:
+        return Poller._state(session.exec(select(Source)).one())

@@ -45,6 +45,16 @@ class SourceState:
     cursor: str | None = None
 
 
+@dataclass(frozen=True)
+class FeedDocument:
+    """A fetched feed, not parsed yet."""
+
+    body: bytes
+    url: str  # after redirects: relative links resolve against it
+    content_type: str | None
+    status: int
+
+
 @dataclass
 class PollResult:
     """What one poll of one source found, and the state to remember for the next poll."""
@@ -55,6 +65,9 @@ class PollResult:
     last_modified: str | None = None
     cursor: str | None = None
     warnings: list[str] = field(default_factory=list)  # e.g. an ill-formed feed that still yielded entries
+    # From `SourceKind.fetch` of a feed: the body, left for whoever scores the items to parse (parsing is CPU
+    # work, and the poller does it in the scoring processes). `monitors.sources.feed.parsed` finishes it.
+    document: FeedDocument | None = None
 
 
 class SourceKind(ABC):
@@ -71,6 +84,10 @@ class SourceKind(ABC):
     def poll(self, fetcher: "Fetcher", state: SourceState, *, now: datetime) -> PollResult:
         """Fetch what is new since `state` and return it. Raise monitors.fetch.FetchError subclasses on failure.
         `now` is the poll cycle's time (for "since" cursors and judging dates); never read the clock here."""
+
+    def fetch(self, fetcher: "Fetcher", state: SourceState, *, now: datetime) -> PollResult:
+        """Like `poll`, but a kind may leave its body unparsed in `PollResult.document`. Default: `poll`."""
+        return self.poll(fetcher, state, now=now)
 
 
 def require_http_url(url: str, *, allow_file: bool = True) -> None:

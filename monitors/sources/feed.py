@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitors import feedparse  # a module reference: feedparse imports this package's base module
 from monitors.fetch import ContentError, Fetcher
-from monitors.sources.base import PollResult, SourceKind, SourceState, require_http_url
+from monitors.sources.base import FeedDocument, PollResult, SourceKind, SourceState, require_http_url
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
@@ -26,6 +27,9 @@ class FeedSource(SourceKind):
         require_http_url(config.url, allow_file=True)  # file: lets the example config run offline
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
+        return parsed(self.fetch(fetcher, state, now=now), now=now)
+
+    def fetch(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         response = fetcher.get(
             state.url, etag=state.etag, last_modified=state.last_modified, headers={"Accept": FEED_ACCEPT}
         )
@@ -35,15 +39,20 @@ class FeedSource(SourceKind):
                 etag=response.etag or state.etag,
                 last_modified=response.last_modified or state.last_modified,
             )
-        try:
-            parsed = feedparse.parse_feed(
-                response.body, url=response.url, content_type=response.content_type, now=now
-            )
-        except feedparse.FeedError as exc:
-            raise ContentError(exc.message, status=response.status, permanent=exc.permanent) from exc
         return PollResult(
-            mentions=parsed.mentions,
+            document=FeedDocument(response.body, response.url, response.content_type, response.status),
             etag=response.etag,
             last_modified=response.last_modified,
-            warnings=parsed.warnings,
         )
+
+
+def parsed(result: PollResult, *, now: datetime) -> PollResult:
+    """`result` with its document (if it has one) parsed into mentions; ContentError when it is no feed."""
+    document = result.document
+    if document is None:
+        return result
+    try:
+        feed = feedparse.parse_feed(document.body, url=document.url, content_type=document.content_type, now=now)
+    except feedparse.FeedError as exc:
+        raise ContentError(exc.message, status=document.status, permanent=exc.permanent) from exc
+    return replace(result, mentions=feed.mentions, warnings=[*result.warnings, *feed.warnings], document=None)
