@@ -15,7 +15,7 @@ from monitors.query import Matcher, compile_brand
 from monitors.scoring import Scorer
 from monitors.sla import SlaPolicy, sla_length
 from monitors.sources.base import RawMention
-from storage.mentions import NewMention
+from storage.rows import NewMention
 
 # VADER's cost grows with length; the opening of a long post carries its tone and its complaint
 SCORED_CHARS = 4000

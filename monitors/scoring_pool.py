@@ -20,7 +20,7 @@ from monitors.config import Config
 from monitors.ingest import Pipeline
 from monitors.sources.base import PollResult
 from monitors.sources.feed import parsed
-from storage.mentions import NewMention
+from storage.rows import NewMention
 
 POOL_MIN_ITEMS = 200  # below this a batch is prepared in the calling thread
 POOL_MIN_BYTES = 100_000  # an unparsed feed this big (about 200 items) goes to the pool

@@ -17,35 +17,9 @@ from sqlmodel import Session, col, select
 from storage.bulk import insert_many
 from storage.cases import CaseRequest, WrongState, open_cases, reopen
 from storage.models import Case, Mention, MentionBrand
+from storage.rows import NewMention
 
-
-@dataclass
-class NewMention:
-    """Column values for one mention plus what the pipeline decided about it."""
-
-    external_id: str
-    text: str
-    content_hash: str
-    story_key: str
-    published_at: datetime
-    url: str | None = None
-    canonical_url: str | None = None
-    title: str | None = None
-    author: str | None = None
-    author_reach: int = 0
-    language: str | None = None
-    thread_id: str | None = None
-    parent_id: str | None = None
-    sentiment: float = 0.0
-    sentiment_label: str = "neutral"
-    complaint_score: float = 0.0
-    is_complaint: bool = False
-    complaint_cues: list[str] = field(default_factory=list)
-    brand_ids: list[int] = field(default_factory=list)
-    # set when a case should be opened (a complaint about one of our own brands, recent enough)
-    case_brand_id: int | None = None
-    sla_due_at: datetime | None = None
-    priority: float = 0.0
+__all__ = ["BatchResult", "NewMention", "store_batch"]
 
 
 @dataclass
