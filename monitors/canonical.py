@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import SplitResult, parse_qs, quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qs, quote, unquote_plus, urlsplit
 
 from monitors.query import tokenize
 
@@ -116,7 +116,8 @@ def _canonical(url: str) -> str | None:
     path = _path(parts.path)
     query = _query(parts.query, netloc)
     fragment = parts.fragment if parts.fragment.startswith("!") else ""
-    return urlunsplit((scheme, netloc, path, query, fragment))
+    # what urlunsplit gives for a scheme, a host and a path that starts with "/", without its general cases
+    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
 
 
 def _redirect_target(parts: SplitResult) -> str | None:
