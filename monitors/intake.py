@@ -31,8 +31,9 @@ def store_rows(
     """Write prepared rows; `also(session)` adds the caller's own writes (a poll's health record) to the
     same transaction, so they commit or roll back together."""
     with session_scope(engine) as session:
-        refresh_priorities(session=session, source_id=source_id, rows=rows)  # before the batch overwrites reach
-        stored = store_batch(session=session, source_id=source_id, items=rows, now=now)
+        stored = store_batch(session=session, source_id=source_id, items=rows, now=now,
+                             before_update=lambda known: refresh_priorities(  # reads reach before it is overwritten
+                                 session=session, source_id=source_id, rows=known))
         if also is not None:
             also(session)
     return stored

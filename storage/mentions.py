@@ -10,6 +10,7 @@ from collections import Counter
 from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -36,7 +37,12 @@ _EDITABLE = ("text", "title", "content_hash", "story_key", "sentiment", "sentime
              "is_complaint", "complaint_cues", "author_reach", "url", "canonical_url")
 
 
-def store_batch(*, session: Session, source_id: int, items: list[NewMention], now: datetime) -> BatchResult:
+def store_batch(
+    *, session: Session, source_id: int, items: list[NewMention], now: datetime,
+    before_update: Callable[[list[NewMention]], object] | None = None,
+) -> BatchResult:
+    """`before_update(items already stored)` runs before any of them is overwritten (the velocity check reads
+    their stored reach); on a first poll nothing is stored yet, and it is not called."""
     result = BatchResult()
     items = _last_per_external_id(items)
     if not items:
@@ -49,6 +55,8 @@ def store_batch(*, session: Session, source_id: int, items: list[NewMention], no
             )
         ).all()
     }
+    if known and before_update is not None:
+        before_update([item for item in items if item.external_id in known])
     fresh = [item for item in items if item.external_id not in known]
     edited = [item for item in items if item.external_id in known
               and known[item.external_id].content_hash != item.content_hash]
