@@ -28,12 +28,17 @@ def store_rows(
     engine: sa.Engine, *, source_id: int, rows: list[NewMention], now: datetime,
     also: Callable[[Session], None] | None = None,
 ) -> BatchResult:
-    """Write prepared rows; `also(session)` adds the caller's own writes (a poll's health record) to the
-    same transaction, so they commit or roll back together."""
+    """Write prepared rows in a transaction of their own; `also(session)` adds the caller's own writes (a poll's
+    health record) to it, so they commit or roll back together."""
     with session_scope(engine) as session:
-        stored = store_batch(session=session, source_id=source_id, items=rows, now=now,
-                             before_update=lambda known: refresh_priorities(  # reads reach before it is overwritten
-                                 session=session, source_id=source_id, rows=known))
+        stored = store_rows_in(session, source_id=source_id, rows=rows, now=now)
         if also is not None:
             also(session)
     return stored
+
+
+def store_rows_in(session: Session, *, source_id: int, rows: list[NewMention], now: datetime) -> BatchResult:
+    """Write prepared rows in the caller's transaction (the poller puts several sources in one)."""
+    return store_batch(session=session, source_id=source_id, items=rows, now=now,
+                       before_update=lambda known: refresh_priorities(  # reads reach before it is overwritten
+                           session=session, source_id=source_id, rows=known))

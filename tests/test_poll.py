@@ -229,3 +229,67 @@ def test_killed_worker_processes_are_replaced_and_lose_nothing(sqlite_engine, fe
 def poller_state(engine):
     with session_scope(engine) as session:
         return Poller._state(session.exec(select(Source)).one())
+
+
+def _ready_batches(poller: Poller, engine) -> list:
+    """Every source fetched and scored, as the poll loop hands them to storing when they finish together."""
+    from monitors.poller import _Poll
+
+    with session_scope(engine) as session:
+        polls = [_Poll(Poller._state(s), s.interval_seconds, s.consecutive_failures, list(s.brands))
+                 for s in session.exec(select(Source).order_by(Source.id)).all()]
+    ready = []
+    for poll in polls:
+        poll.result = poller._fetch(poll.state, NOW)
+        future = poller.scoring.submit(poll.result, brand_names=poll.brands, now=NOW)
+        ready.append((poll, poller._prepared(future, poll, NOW)))
+    return ready
+
+
+def test_sources_ready_together_share_one_transaction(engine, feed_server, monkeypatch):
+    import monitors.poller as poller_module
+
+    for name in "abc":
+        feed_server.route(f"/{name}.xml", rss((f"{name}1", f"{COMPLAINT} Order {name}.")),
+                          content_type="application/rss+xml", etag=f'"{name}"')
+    poller = make_poller(engine, feed_server, [
+        {"name": name, "kind": "feed", "url": feed_server.url(f"/{name}.xml")} for name in "abc"])
+    transactions = []
+    real_scope = poller_module.session_scope
+
+    def counted(engine_):
+        transactions.append(1)
+        return real_scope(engine_)
+
+    monkeypatch.setattr(poller_module, "session_scope", counted)
+    outcomes = poller._store(_ready_batches(poller, engine), NOW)
+    assert len(transactions) == 1
+    assert [(o.name, o.new, o.complaints, o.error) for o in outcomes] == [
+        ("a", 1, 1, None), ("b", 1, 1, None), ("c", 1, 1, None)]
+    assert {s.name: s.etag for s in table(engine, Source)} == {"a": '"a"', "b": '"b"', "c": '"c"'}
+
+
+def test_a_batch_that_cannot_be_stored_fails_alone_in_its_group(engine, feed_server, monkeypatch):
+    import monitors.intake as intake_module
+
+    for name in "abc":
+        feed_server.route(f"/{name}.xml", rss((f"{name}1", f"{COMPLAINT} Order {name}.")),
+                          content_type="application/rss+xml", etag=f'"{name}"')
+    poller = make_poller(engine, feed_server, [
+        {"name": name, "kind": "feed", "url": feed_server.url(f"/{name}.xml")} for name in "abc"])
+    ready = _ready_batches(poller, engine)
+    bad_source = ready[1][0].state.id
+    real_store = intake_module.store_batch
+
+    def store_batch(*, session, source_id, **kw):
+        if source_id == bad_source:
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real_store(session=session, source_id=source_id, **kw)
+
+    monkeypatch.setattr(intake_module, "store_batch", store_batch)
+    outcomes = {o.name: o for o in poller._store(ready, NOW)}
+    assert outcomes["a"].new == 1 and outcomes["c"].new == 1
+    assert "could not store" in outcomes["b"].error and outcomes["b"].new == 0
+    # b keeps its old conditional-GET state, so its items are fetched again next time; a and c are stored
+    assert {s.name: s.etag for s in table(engine, Source)} == {"a": '"a"', "b": None, "c": '"c"'}
+    assert sorted(m.external_id for m in table(engine, Mention)) == ["a1", "c1"]
