@@ -61,6 +61,8 @@ def test_score_many_matches_score():
     texts = ["still waiting for my refund", "thanks, all sorted!", ""]
     assert SCORER.score_many(texts) == [SCORER.score(t) for t in texts]
     assert SCORER.score_many(iter(texts)) == SCORER.score_many(texts)
+    ratings = [1, None, 5]
+    assert SCORER.score_many(texts, ratings) == [SCORER.score(t, rating=r) for t, r in zip(texts, ratings)]
 
 
 def test_odd_input_does_not_crash():
