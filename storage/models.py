@@ -28,6 +28,21 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=timezone.utc)
 
+    def bind_processor(self, dialect):
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # Ingest writes a few of these per stored mention. SQLite's DATETIME processor formats through a dict
+        # and a %-template after process_bind_param; isoformat writes the same text ("2026-11-29 08:30:00.000000",
+        # checked against SQLAlchemy's own processor in tests/test_bulk.py) in one step.
+        def to_sqlite_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
+            return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return to_sqlite_text
+
 
 def _when(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)

@@ -86,3 +86,24 @@ def test_a_failing_batch_rolls_back_whole(engine, source_id):
         with session_scope(engine) as session:
             insert_many(session, Mention.__table__, COLUMNS, rows)
     assert _raw_rows(engine) == []
+
+
+def test_utc_datetimes_reach_sqlite_as_sqlalchemy_would_write_them():
+    import random
+
+    from sqlalchemy.dialects import sqlite
+
+    from storage.models import UTCDateTime
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    rng = random.Random(7)
+    for _ in range(20_000):
+        moment = datetime(1, 1, 2, tzinfo=UTC) + timedelta(seconds=rng.random() * 3e11,
+                                                            microseconds=rng.randrange(1_000_000))
+        if rng.random() < 0.5:
+            moment = moment.astimezone(timezone(timedelta(minutes=rng.randrange(-720, 720, 15))))
+        assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2026, 1, 1))
