@@ -83,3 +83,26 @@ def _sql(dialect: sa.Dialect, table: str, columns: tuple[str, ...], conflict: tu
     if returning:
         sql += f" RETURNING {', '.join(map(quote, returning))}"
     return sql
+
+
+def execute_in(session: Session, sql: str, values: Sequence[Any], *, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run `sql` with its `IN ({marks})` list bound to `values` (in chunks under the databases' limits) and
+    each `{mark}` before it to the next of `params`; return the rows of every chunk.
+
+    For the per-batch look-ups of ingest (hundreds of external ids or story keys at once), where SQLAlchemy's
+    rendering of an expanding IN list cost more than the database's index look-ups. The columns read back must
+    need no type conversion (ids, keys, hashes)."""
+    if not values:
+        return []
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    values = list(values)
+    chunk = MAX_VALUES - len(params)
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), chunk):
+        part = values[start:start + chunk]
+        statement = sql.format(mark=mark, marks=", ".join([mark] * len(part)))
+        result = connection.exec_driver_sql(statement, (*params, *part))
+        if result.returns_rows:
+            rows.extend(tuple(row) for row in result.fetchall())
+    return rows

@@ -10,12 +10,12 @@ from collections import Counter
 from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.bulk import insert_many
+from storage.bulk import execute_in, insert_many
 from storage.cases import CaseRequest, WrongState, open_cases, reopen
 from storage.models import Case, Mention, MentionBrand
 from storage.rows import NewMention
@@ -48,12 +48,10 @@ def store_batch(
     if not items:
         return result
     known = {
-        row.external_id: row
-        for row in session.exec(
-            select(Mention.id, Mention.external_id, Mention.content_hash).where(
-                Mention.source_id == source_id, col(Mention.external_id).in_([i.external_id for i in items])
-            )
-        ).all()
+        external_id: _Known(mention_id, content_hash)
+        for external_id, mention_id, content_hash in execute_in(
+            session, "SELECT external_id, id, content_hash FROM mention WHERE source_id = {mark} "
+                     "AND external_id IN ({marks})", [item.external_id for item in items], params=[source_id])
     }
     if known and before_update is not None:
         before_update([item for item in items if item.external_id in known])
@@ -80,6 +78,11 @@ def store_batch(
     return result
 
 
+class _Known(NamedTuple):
+    id: int
+    content_hash: str
+
+
 def _last_per_external_id(items: list[NewMention]) -> list[NewMention]:
     # a feed may list the same guid twice; the later entry wins, as a re-fetch would
     return list({item.external_id: item for item in items}.values())
@@ -100,10 +103,8 @@ def _insert_mentions(session: Session, source_id: int, items: list[NewMention], 
     # the first of a new story is its own story; cross-posts within this batch point at that first one
     new_keys = {item.story_key for item in items if item.story_key not in earlier}
     if new_keys:
-        session.execute(
-            sa.update(table).where(table.c.id.in_(list(ids.values())), table.c.story_id.is_(None))
-            .values(story_id=table.c.id)
-        )
+        execute_in(session, "UPDATE mention SET story_id = id WHERE story_id IS NULL AND id IN ({marks})",
+                   list(ids.values()))
         repeated = [key for key, n in Counter(i.story_key for i in items if i.story_key in new_keys).items() if n > 1]
         for key, first in _first_of_stories(session, set(repeated)).items():
             session.execute(sa.update(table).where(table.c.story_key == key).values(story_id=first))
@@ -116,12 +117,8 @@ _COLUMNS = ("external_id", "text", "content_hash", "story_key", "published_at", 
 
 
 def _first_of_stories(session: Session, keys: set[str]) -> dict[str, int]:
-    if not keys:
-        return {}
-    return dict(session.exec(
-        select(Mention.story_key, sa.func.min(Mention.id)).where(col(Mention.story_key).in_(keys))
-        .group_by(Mention.story_key)
-    ).all())
+    return dict(execute_in(
+        session, "SELECT story_key, min(id) FROM mention WHERE story_key IN ({marks}) GROUP BY story_key", list(keys)))
 
 
 def _follow_ups(session: Session, source_id: int, inserted: list[tuple[int, NewMention]], now: datetime
@@ -160,15 +157,12 @@ def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: d
     wanted = [(mid, item) for mid, item in inserted if item.case_brand_id is not None]
     if not wanted:
         return [], 0
-    story_of = dict(session.exec(
-        select(Mention.id, Mention.story_id).where(col(Mention.id).in_([mid for mid, _ in wanted]))).all())
+    story_of = dict(execute_in(session, "SELECT id, story_id FROM mention WHERE id IN ({marks})",
+                               [mid for mid, _ in wanted]))
     # a story that already has a case (an earlier cross-post) does not get a second one
-    stories_with_case = set(
-        session.exec(
-            select(Mention.story_id).join(Case, Case.mention_id == Mention.id)
-            .where(col(Mention.story_id).in_(set(story_of.values())))
-        ).all()
-    )
+    stories_with_case = {story for (story,) in execute_in(
+        session, 'SELECT m.story_id FROM mention m JOIN "case" c ON c.mention_id = m.id WHERE m.story_id IN ({marks})',
+        list(set(story_of.values())))}
     requests, cross_posts = [], 0
     for mention_id, item in wanted:
         story = story_of[mention_id]

@@ -107,3 +107,17 @@ def test_utc_datetimes_reach_sqlite_as_sqlalchemy_would_write_them():
         assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
     with pytest.raises(ValueError, match="naive"):
         ours(datetime(2026, 1, 1))
+
+
+def test_execute_in_binds_long_lists_in_chunks(engine, source_id):
+    from storage.bulk import execute_in
+
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    with session_scope(engine) as session:
+        insert_many(session, Mention.__table__, COLUMNS, [_values(source_id, name, now) for name in ("a", "b")])
+    wanted = [f"missing-{i}" for i in range(MAX_VALUES + 5)] + ["b", "a"]  # two statements
+    with session_scope(engine) as session:
+        rows = execute_in(session, "SELECT external_id FROM mention WHERE source_id = {mark} AND external_id "
+                                   "IN ({marks})", wanted, params=[source_id])
+        assert sorted(rows) == [("a",), ("b",)]
+        assert execute_in(session, "SELECT id FROM mention WHERE id IN ({marks})", []) == []
