@@ -52,8 +52,10 @@ def peak_rss_mb() -> float:
 def phase_earful(config_path: str, database: str, cycles: int) -> dict:
     from bot.runtime import Runtime
     from monitors.config import Secrets, load_config
+    from monitors.heap import settle_after_startup
 
     runtime = Runtime.build(load_config(config_path), Secrets.from_env({"DATABASE_URL": database}))
+    settle_after_startup()  # as `earful poll` and `earful run` do after building the runtime
     timings, stored, cases = [], 0, 0
     for _ in range(cycles):
         started = time.perf_counter()

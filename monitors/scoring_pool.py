@@ -19,6 +19,7 @@ from datetime import datetime
 from monitors.config import Config
 from monitors.ingest import Pipeline
 from monitors.sources.base import PollResult
+from monitors.heap import settle_after_startup
 from monitors.sources.feed import parsed
 from storage.rows import NewMention
 
@@ -48,6 +49,7 @@ def _start_worker(config: Config, brand_ids: dict[str, int]) -> None:
     global _worker_pipeline
     _worker_pipeline = Pipeline(config, brand_ids)
     _worker_pipeline.warm_up()  # now, not in the middle of the first batch
+    settle_after_startup()
 
 
 def _prepare_in_worker(result: PollResult, brand_names: list[str], now: datetime) -> Prepared:

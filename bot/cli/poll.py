@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bot.cli import app
 from bot.cli._common import ConfigOption, fail, load_or_exit, setup_logging
+from monitors.heap import settle_after_startup
 from monitors.config import Secrets
 from storage.db import StorageError
 
@@ -33,6 +34,7 @@ def poll(
         runtime = Runtime.build(loaded, Secrets.from_env())
     except StorageError as exc:
         raise fail(str(exc)) from None
+    settle_after_startup()
     out = Console()
     try:
         with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),

@@ -12,6 +12,7 @@ import typer
 
 from bot.cli import app
 from bot.cli._common import ConfigOption, err, fail, load_or_exit, setup_logging
+from monitors.heap import settle_after_startup
 from monitors.config import Secrets
 from storage.db import StorageError
 
@@ -30,6 +31,7 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
         runtime = Runtime.build(loaded, secrets)
     except StorageError as exc:
         raise fail(str(exc)) from None
+    settle_after_startup()
     runtime.on_poll_progress = _progress_printer()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
