@@ -28,13 +28,18 @@ def load(name: str) -> dict | None:
 
 def _ingest(d: dict) -> list[str]:
     s = d["summary"]
+    rounds = ""
+    if s.get("rounds", 1) > 1:
+        rounds = (f" (medians of {s['rounds']} interleaved rounds; per round "
+                  + ", ".join(f"{x}×" for x in s["speedup_vs_naive_per_round"]) + " and "
+                  + ", ".join(f"{x:.0%}" for x in s["share_of_vader_speed_per_round"]) + ")")
     return [
         f"| ingest, end to end ({s['items']:,} items, {d['feeds']} feeds over local HTTP, into SQLite) "
         f"| {s['earful_items_per_s']:,} items/s, peak RSS {s['earful_peak_rss_mb']} MB "
         f"| naive (feedparser fetches, VADER, a commit per row; first {d.get('naive_feeds', '?')} feeds): "
         f"{s['naive_items_per_s']:,} items/s "
         f"→ **{s['speedup_vs_naive']}×**; VADER alone on the same texts: {s['vader_items_per_s']:,} items/s "
-        f"→ **{s['share_of_vader_speed']:.0%}** of it |",
+        f"→ **{s['share_of_vader_speed']:.0%}** of it{rounds} |",
         f"| second poll cycle, every source answers 304 | {s['not_modified_seconds_per_1000_sources']} s per "
         "1,000 sources | |",
     ]
