@@ -231,6 +231,15 @@ def poller_state(engine):
         return Poller._state(session.exec(select(Source)).one())
 
 
+def _three_feeds(engine, feed_server) -> Poller:
+    """Feeds a, b and c, each with one complaint of its own (not cross-posts of one story)."""
+    for name in "abc":
+        feed_server.route(f"/{name}.xml", rss((f"{name}1", f"{COMPLAINT} Order {name}.")),
+                          content_type="application/rss+xml", etag=f'"{name}"')
+    return make_poller(engine, feed_server, [
+        {"name": name, "kind": "feed", "url": feed_server.url(f"/{name}.xml")} for name in "abc"])
+
+
 def _ready_batches(poller: Poller, engine) -> list:
     """Every source fetched and scored, as the poll loop hands them to storing when they finish together."""
     from monitors.poller import _Poll
@@ -249,11 +258,7 @@ def _ready_batches(poller: Poller, engine) -> list:
 def test_sources_ready_together_share_one_transaction(engine, feed_server, monkeypatch):
     import monitors.poller as poller_module
 
-    for name in "abc":
-        feed_server.route(f"/{name}.xml", rss((f"{name}1", f"{COMPLAINT} Order {name}.")),
-                          content_type="application/rss+xml", etag=f'"{name}"')
-    poller = make_poller(engine, feed_server, [
-        {"name": name, "kind": "feed", "url": feed_server.url(f"/{name}.xml")} for name in "abc"])
+    poller = _three_feeds(engine, feed_server)
     transactions = []
     real_scope = poller_module.session_scope
 
@@ -272,11 +277,7 @@ def test_sources_ready_together_share_one_transaction(engine, feed_server, monke
 def test_a_batch_that_cannot_be_stored_fails_alone_in_its_group(engine, feed_server, monkeypatch):
     import monitors.intake as intake_module
 
-    for name in "abc":
-        feed_server.route(f"/{name}.xml", rss((f"{name}1", f"{COMPLAINT} Order {name}.")),
-                          content_type="application/rss+xml", etag=f'"{name}"')
-    poller = make_poller(engine, feed_server, [
-        {"name": name, "kind": "feed", "url": feed_server.url(f"/{name}.xml")} for name in "abc"])
+    poller = _three_feeds(engine, feed_server)
     ready = _ready_batches(poller, engine)
     bad_source = ready[1][0].state.id
     real_store = intake_module.store_batch
