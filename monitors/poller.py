@@ -126,7 +126,8 @@ class Poller:
                 done, _ = wait(stage, timeout=GROUP_WAIT if ready else None, return_when=FIRST_COMPLETED)
                 for future in done:
                     step, poll = stage.pop(future)
-                    settled = self._fetched(future, poll, now) if step == "fetched" else self._prepared(future, poll, now)
+                    settle = self._fetched if step == "fetched" else self._prepared
+                    settled = settle(future, poll, now)
                     if isinstance(settled, SourceOutcome):
                         finished(settled)
                     elif isinstance(settled, Prepared):
