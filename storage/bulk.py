@@ -57,6 +57,9 @@ def insert_many(
 
 def _convert(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """One column's values through its bind processor, each distinct value once (a batch shares its `now`)."""
+    kinds = set(map(type, values)) - {type(None)}
+    if len(kinds) > 1:  # 1 == True == 1.0 as dict keys, yet a JSON column writes them differently
+        return [None if value is None else processor(value) for value in values]
     try:
         done = dict.fromkeys(values)
     except TypeError:  # unhashable values, such as the lists of a JSON column

@@ -121,3 +121,19 @@ def test_execute_in_binds_long_lists_in_chunks(engine, source_id):
                                    "IN ({marks})", wanted, params=[source_id])
         assert sorted(rows) == [("a",), ("b",)]
         assert execute_in(session, "SELECT id FROM mention WHERE id IN ({marks})", []) == []
+
+
+def test_values_equal_as_keys_but_of_different_types_are_converted_apart(engine, source_id):
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    rows = []
+    for external_id, cues in (("int", 1), ("bool", True), ("float", 1.0)):
+        row = list(_values(source_id, external_id, now))
+        row[COLUMNS.index("complaint_cues")] = cues  # a JSON column: 1, true and 1.0 are different documents
+        rows.append(tuple(row))
+    with session_scope(engine) as session:
+        insert_many(session, Mention.__table__, COLUMNS, rows)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(sa.text("SELECT external_id, complaint_cues FROM mention")).all())
+    as_text = {key: str(value).lower() for key, value in stored.items()}
+    assert as_text["int"] == "1" and as_text["bool"] == "true" and as_text["float"] in ("1.0", "1")
+    assert as_text["int"] != as_text["bool"]
