@@ -236,5 +236,9 @@ def content_fingerprint(title: str | None, text: str) -> str:
 
 def edit_hash(title: str | None, text: str) -> str:
     """sha1 hex of the exact title and text, blind only to Unicode composition and runs of whitespace."""
-    parts = (" ".join(unicodedata.normalize("NFC", part or "").split()) for part in (title, text))
-    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
+    title, text = _nfc(title or ""), _nfc(text or "")
+    return hashlib.sha1(f"{' '.join(title.split())}\x1f{' '.join(text.split())}".encode()).hexdigest()
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)  # ASCII is NFC already
