@@ -57,12 +57,13 @@ def insert_many(
 
 def _convert(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """One column's values through its bind processor, each distinct value once (a batch shares its `now`)."""
-    kinds = set(map(type, values)) - {type(None)}
-    if len(kinds) > 1:  # 1 == True == 1.0 as dict keys, yet a JSON column writes them differently
-        return [None if value is None else processor(value) for value in values]
-    try:
-        done = dict.fromkeys(values)
-    except TypeError:  # unhashable values, such as the lists of a JSON column
+    done = None
+    if len(set(map(type, values)) - {type(None)}) <= 1:  # 1 == True == 1.0 as keys, yet JSON writes them apart
+        try:
+            done = dict.fromkeys(values)
+        except TypeError:  # unhashable values, such as the lists of a JSON column
+            pass
+    if done is None:
         return [None if value is None else processor(value) for value in values]
     for value in done:
         done[value] = None if value is None else processor(value)
@@ -74,11 +75,16 @@ def _processor(dialect: sa.Dialect, type_: sa.types.TypeEngine) -> Callable[[Any
     return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
+def _mark(dialect: sa.Dialect) -> str:
+    """The driver's positional placeholder: sqlite3 takes "?", psycopg "%s"."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 @lru_cache(maxsize=128)
 def _sql(dialect: sa.Dialect, table: str, columns: tuple[str, ...], conflict: tuple[str, ...],
          returning: tuple[str, ...], rows: int) -> str:
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = _mark(dialect)
     row = "(" + ", ".join([mark] * len(columns)) + ")"
     sql = f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES " + ", ".join([row] * rows)
     if conflict:
@@ -88,7 +94,9 @@ def _sql(dialect: sa.Dialect, table: str, columns: tuple[str, ...], conflict: tu
     return sql
 
 
-def execute_in(session: Session, sql: str, values: Sequence[Any], *, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def execute_in(
+    session: Session, sql: str, values: Sequence[Any], *, params: Sequence[Any] = (),
+) -> list[tuple[Any, ...]]:
     """Run `sql` with its `IN ({marks})` list bound to `values` (in chunks under the databases' limits) and
     each `{mark}` before it to the next of `params`; return the rows of every chunk.
 
@@ -98,7 +106,7 @@ def execute_in(session: Session, sql: str, values: Sequence[Any], *, params: Seq
     if not values:
         return []
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = _mark(connection.dialect)
     values = list(values)
     chunk = MAX_VALUES - len(params)
     rows: list[tuple[Any, ...]] = []
