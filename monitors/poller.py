@@ -135,9 +135,8 @@ class Poller:
                         ready.append((poll, settled))
                     else:
                         stage[settled] = ("prepared", poll)
-                if ready and (not done or not stage or time.monotonic() - ready_since >= GROUP_MAX_DELAY
-                              or len(ready) >= STORE_GROUP_SOURCES
-                              or sum(len(prepared.rows) for _, prepared in ready) >= STORE_GROUP_ROWS):
+                if ready and (not done or not stage or _group_full(ready)
+                              or time.monotonic() - ready_since >= GROUP_MAX_DELAY):
                     for outcome in self._store(ready, now):
                         finished(outcome)
                     ready = []
@@ -194,8 +193,7 @@ class Poller:
         outcomes: list[SourceOutcome] = []
         group: list[tuple[_Poll, Prepared]] = []
         for poll, prepared in ready:
-            if group and (len(group) >= STORE_GROUP_SOURCES
-                          or sum(len(p.rows) for _, p in group) + len(prepared.rows) > STORE_GROUP_ROWS):
+            if _group_full(group):
                 outcomes += self._store_group(group, now)
                 group = []
             group.append((poll, prepared))
@@ -252,6 +250,10 @@ class Poller:
                                next_poll_at=now + timedelta(seconds=delay), disable_reason=disable)
         except Exception:  # noqa: BLE001
             log.exception("recording the failure of %s failed", state.name)
+
+
+def _group_full(group: list[tuple["_Poll", Prepared]]) -> bool:
+    return len(group) >= STORE_GROUP_SOURCES or sum(len(prepared.rows) for _, prepared in group) >= STORE_GROUP_ROWS
 
 
 def _is_expected(exc: Exception) -> bool:
