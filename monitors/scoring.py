@@ -46,16 +46,7 @@ class Scorer:
         self._vader = FastSentimentIntensityAnalyzer()  # same scores as VADER's own, faster
 
     def score(self, text: str, *, rating: int | None = None) -> Score:
-        text = (text or "")[:MAX_CHARS]
-        compound = self._vader.compound(text) if text.strip() else 0.0
-        found = assess(text, compound, rating=rating)
-        return Score(
-            sentiment=compound,
-            label=sentiment_label(compound),
-            complaint=found.score >= self.threshold,
-            complaint_score=found.score,
-            cues=found.cues,
-        )
+        return self.score_many([text], [rating])[0]
 
     def score_many(self, texts: Iterable[str], ratings: Iterable[int | None] | None = None) -> list[Score]:
         """The same as `score` for each text, sentiment for all first and then the complaint detector for all:
