@@ -71,7 +71,8 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 # text that quoting leaves as it is and that holds no escape: letters, digits and the safe characters but "%"
-_PLAIN = {safe: re.compile("[A-Za-z0-9" + re.escape(safe.replace("%", "")) + "]*") for safe in (_PATH_SAFE, _QUERY_SAFE)}
+_PLAIN = {safe: re.compile("[A-Za-z0-9" + re.escape(safe.replace("%", "")) + "]*")
+          for safe in (_PATH_SAFE, _QUERY_SAFE)}
 
 
 def canonical_url(url: str) -> str:

@@ -18,8 +18,8 @@ from datetime import datetime
 
 from monitors.config import Config
 from monitors.ingest import Pipeline
-from monitors.sources.base import PollResult
 from monitors.heap import settle_after_startup
+from monitors.sources.base import PollResult
 from monitors.sources.feed import parsed
 from storage.rows import NewMention
 

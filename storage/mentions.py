@@ -7,9 +7,9 @@ matched and scored every item; this module only decides what is new, what was ed
 from __future__ import annotations
 
 from collections import Counter
-from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Callable, NamedTuple
 
 import sqlalchemy as sa

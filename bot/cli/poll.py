@@ -12,8 +12,8 @@ from rich.table import Table
 
 from bot.cli import app
 from bot.cli._common import ConfigOption, fail, load_or_exit, setup_logging
-from monitors.heap import settle_after_startup
 from monitors.config import Secrets
+from monitors.heap import settle_after_startup
 from storage.db import StorageError
 
 

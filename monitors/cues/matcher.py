@@ -23,7 +23,7 @@ _SPACES = str.maketrans({char: " " for char in "\t\n\r\f\v\u00a0\u2009\u200a\u20
 _LONGEST_KEY = 24  # a longer first word is filed as a stem of its first 24 characters
 _MAX_KEYS = 5000  # a pattern that could begin in more ways is tried at every word
 _CACHE_WORDS = 100_000  # bound on the per-word cache, against endless vocabularies
-_UNSEEN: Any = object()
+_UNSEEN: Any = object()  # a word the per-word cache has not seen yet (None means: no cue begins with it)
 
 
 class Hit(NamedTuple):
