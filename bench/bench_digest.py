@@ -219,16 +219,21 @@ def time_digest(engine: sa.Engine, *, runs: int) -> dict:
     return results
 
 
+def _build_and_time(engine: sa.Engine, *, mentions: int, runs: int) -> dict:
+    """Migrate, fill with `mentions` rows, then time the digest: the same steps on either database."""
+    migrate(engine)
+    started = time.perf_counter()
+    counts = populate(engine, mentions=mentions)
+    built = time.perf_counter() - started
+    result = {"build_s": round(built, 1), **counts, **prepare(engine), **time_digest(engine, runs=runs)}
+    engine.dispose()
+    return result
+
+
 def bench_sqlite(mentions: int, runs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'digest.db'}")
-        migrate(engine)
-        started = time.perf_counter()
-        counts = populate(engine, mentions=mentions)
-        built = time.perf_counter() - started
-        result = {"build_s": round(built, 1), **counts, **prepare(engine), **time_digest(engine, runs=runs)}
-        engine.dispose()
-        return result
+        return _build_and_time(engine, mentions=mentions, runs=runs)
 
 
 def bench_postgres(url: str, mentions: int, runs: int) -> dict:
@@ -238,13 +243,7 @@ def bench_postgres(url: str, mentions: int, runs: int) -> dict:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
-        migrate(engine)
-        started = time.perf_counter()
-        counts = populate(engine, mentions=mentions)
-        built = time.perf_counter() - started
-        result = {"build_s": round(built, 1), **counts, **prepare(engine), **time_digest(engine, runs=runs)}
-        engine.dispose()
-        return result
+        return _build_and_time(engine, mentions=mentions, runs=runs)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
