@@ -236,6 +236,17 @@ def test_migrations_are_idempotent(database_url):
     engine.dispose()
 
 
+def test_sqlite_connections_get_the_settings_storing_relies_on(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 'earful.db'}")
+    with engine.connect() as conn:
+        setting = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                   for name in ("journal_mode", "synchronous", "foreign_keys", "temp_store")}
+    engine.dispose()
+    # WAL lets readers run beside the writer; NORMAL syncs at checkpoints, not on every commit; statement
+    # journals of multi-row inserts stay in memory (temp_store 2) instead of going through temporary files
+    assert setting == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "temp_store": 2}
+
+
 @pytest.mark.parametrize("url, words", [
     ("not a url", "is not a database URL"),
     ("mysql://x@localhost/db", "not supported"),
