@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from monitors.cues.lexicon import CUES, FAMILIES, VOICE
 from monitors.cues.matcher import CueMatcher, Hit
@@ -46,12 +47,17 @@ _WORDS = re.compile(r"[\w'-]+")
 # a word in capitals, three letters or more (not inside a link's code, not an @handle)
 _CAPS = re.compile(r"(?<![\w@])[A-Z]{3,}(?!\w)")
 
-_MATCHER = CueMatcher(CUES)
 _VOICE = re.compile(VOICE)
 # Families that say something went wrong. "feeling" (worst, annoyed, ugh) says only that the writer is unhappy,
 # so it adds evidence but does not ground the sentiment in a product or service.
 _COMPLAINT = frozenset(f.name for f in FAMILIES.values() if not f.counter) - {"context", "intensity"}
 _GROUNDING = (_COMPLAINT - {"feeling"}) | {"context"}
+
+
+@cache
+def _matcher() -> CueMatcher:
+    """Built on first use (a tenth of a second or more): commands that never assess a text do not pay for it."""
+    return CueMatcher(CUES)
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
     """Score one text. `compound` is VADER's compound polarity of the same text; `rating` app-store stars 1..5."""
     text = (text or "")[:MAX_CHARS]
     lowered = text.replace("\u2019", "'").replace("\u2018", "'").lower()
-    scan = _MATCHER.scan(lowered)
+    scan = _matcher().scan(lowered)
 
     totals: dict[str, float] = {}
     for hit in scan.hits:

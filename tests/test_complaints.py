@@ -3,11 +3,12 @@
 `assess` is pure: sentiment comes in as a number, so these tests need no sentiment library.
 """
 
+import random
 import re
 
 from monitors.complaints import MAX_CHARS, assess
 from monitors.cues.lexicon import CUES, FAMILIES
-from monitors.cues.matcher import CueMatcher, first_words, source
+from monitors.cues.matcher import CueMatcher, leading_tokens, source
 
 
 def is_complaint(text: str, compound: float = 0.0, **kwargs) -> bool:
@@ -206,33 +207,112 @@ def test_empty_text_is_not_a_complaint():
 
 # --- the matcher ---
 
-def test_first_words_of_patterns():
-    assert first_words(r"still\s+waiting|on\s+hold") == {("still", True), ("on", True)}
-    assert first_words(r"(?:ab)?cd\s+x") == {("abcd", True), ("cd", True)}
-    assert first_words(r"thanks?") == {("thank", True), ("thanks", True)}
-    assert first_words(r"frustrat\w*") == {("frustrat", False)}  # any word starting so
-    assert first_words(r"\d+\s+times") == {(d, False) for d in "0123456789"}
-    assert first_words(r"doesn'?t") == {("doesn", True), ("doesnt", True)}  # the scan splits at apostrophes
-    assert first_words(r"#fail|😡") == {("#", False), ("😡", False)}
-    assert first_words(r"\w+ing") == {("", False)}  # could begin anywhere
-    assert first_words(r"(?<!i\s)broke") == {("broke", True)}
+def test_leading_tokens_of_patterns():
+    symbols = "#😡"
+    assert leading_tokens(r"still\s+waiting|on\s+hold", symbols) == {
+        (("still", True), ("waiting", True)), (("on", True), ("hold", True))}
+    assert leading_tokens(r"(?:ab)?cd\s+x", symbols) == {(("abcd", True), ("x", True)), (("cd", True), ("x", True))}
+    assert leading_tokens(r"thanks?", symbols) == {(("thank", True), None), (("thanks", True), None)}  # one word
+    assert (("frustrat", False), None) in leading_tokens(r"frustrat\w*", symbols)  # any word starting so
+    assert leading_tokens(r"doesn'?t", symbols) == {  # the scan splits at apostrophes
+        (("doesn", True), ("t", True)), (("doesnt", True), None)}
+    assert leading_tokens(r"#fail|😡", symbols) == {(("#", True), ("fail", True)), (("😡", True), None)}
+    assert leading_tokens(r"\w+ing", symbols) == {(("", False), None)}  # could begin anywhere
+    assert leading_tokens(r"(?<!i\s)broke", symbols) == {(("broke", True), None)}
+    # what a lookahead requires is what must come next; an open word in between leaves it open
+    assert leading_tokens(r"my(?=\s+(?:order|bag))", symbols) == {(("my", True), ("order", False)),
+                                                                   (("my", True), ("bag", False))}
+    assert leading_tokens(r"ripping\s+(?:\w+\s+)?off", symbols) == {(("ripping", True), ("off", True)),
+                                                                     (("ripping", True), None)}
+    assert {first for first, _ in leading_tokens(r"\d+\s+times", symbols)} >= {(digit, False) for digit in "0123456789"}
 
 
-def test_bucketed_scan_finds_what_one_flat_regex_finds():
-    flat = re.compile(r"(?:(?<!\w)|(?=[^\w\s]))(?:"
-                      + "|".join(f"(?P<c{i}>{source(cue)})" for i, cue in enumerate(CUES))
-                      + r")(?:(?!\w)|(?<=[^\w\s]))")
+def _flat_scan(text: str) -> list[tuple[str, int]]:
+    """The reference: one alternation of every cue, in lexicon order, tried at every token."""
+    return [(m.group(), m.start()) for m in _FLAT.finditer(text)]
+
+
+_FLAT = re.compile(r"(?:(?<!\w)|(?=[^\w\s]))(?:" + "|".join(f"(?P<c{i}>{source(cue)})" for i, cue in enumerate(CUES))
+                   + r")(?:(?!\w)|(?<=[^\w\s]))")
+
+
+def test_scan_finds_what_one_flat_regex_finds():
     matcher = CueMatcher(CUES)
     texts = ["still waiting for my refund, thanks for nothing   from acme",
              "no problems here, love it when it works!! 5 stars",
              "why is my order late again? the app keeps crashing and nobody replies. doesn't work",
              "i broke my phone, then the screen cracked; charged me twice?! #fail 😡 lol 7hr delay",
-             "frustrating!!! it's been 3 weeks, wont refund, the refund's not here, ugh 🙄"]
+             "frustrating!!! it's been 3 weeks, wont refund, the refund's not here, ugh 🙄",
+             "great👍 3/5 is it down? 50% off/s #not happy"]
     for text in texts:
-        expected = [(m.group(), m.start()) for m in flat.finditer(text)]
         scan = matcher.scan(text)
         assert scan.text == text
+        assert [(hit.words, hit.start) for hit in scan.hits] == _flat_scan(text), text
+
+
+def test_scan_agrees_with_the_flat_regex_on_generated_texts():
+    """Word salad from the lexicon's own words, so that cues begin, half-match and overlap everywhere; the scan
+    skips most places on what the cues' first two tokens allow, and must never skip a match."""
+    words = sorted({word for cue in CUES for word in re.findall(r"[a-z']+|\d", cue.pattern) if len(word) > 1}
+                   | {"the", "a", "is", "it", "i", "my", "acme", "3", "10", "2nd", "😡", "🙄", "#", "#fail", "/s",
+                      "50%", "❤️", "👍", "?", "!!", "..."})
+    gaps = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "'", "-", "\n", " / ", ""]
+    rng = random.Random(7)
+    matcher = CueMatcher(CUES)
+    found = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(words) + rng.choice(gaps) for _ in range(rng.randint(2, 30)))
+        scan = matcher.scan(text)
+        expected = _flat_scan(scan.text)  # the scan reads newlines as spaces
+        found += len(expected)
         assert [(hit.words, hit.start) for hit in scan.hits] == expected, text
+    assert found > 4000  # the salad does exercise the cues
+
+
+def _sample(items, rng: random.Random) -> str:
+    """A random text that the parsed regex items match (lookarounds aside), for exercising every cue's variants."""
+    out = []
+    for op, arg in items:
+        op = str(op)
+        if op == "LITERAL":
+            out.append(chr(arg))
+        elif op == "IN":
+            kinds = {str(kind): value for kind, value in arg}
+            if "NEGATE" in kinds:
+                out.append(rng.choice("xyz "))
+            elif "CATEGORY" in kinds:
+                out.append({"CATEGORY_DIGIT": rng.choice("0123456789"), "CATEGORY_SPACE": " "}.get(
+                    str(kinds["CATEGORY"]), rng.choice("abcdefgh")))
+            else:
+                kind, value = rng.choice(list(arg))
+                out.append(chr(value) if str(kind) == "LITERAL" else chr(rng.randint(*value)))
+        elif op == "BRANCH":
+            out.append(_sample(rng.choice(arg[1]), rng))
+        elif op == "SUBPATTERN":
+            out.append(_sample(arg[-1], rng))
+        elif op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, body = arg
+            out.extend(_sample(body, rng) for _ in range(rng.randint(low, min(high, low + 2))))
+        elif op == "ANY":
+            out.append(rng.choice("ab "))
+    return "".join(out)
+
+
+def test_scan_agrees_with_the_flat_regex_on_every_cues_variants():
+    from re import _parser
+
+    rng = random.Random(11)
+    parsed = [list(_parser.parse(source(cue))) for cue in CUES]
+    matcher = CueMatcher(CUES)
+    found = 0
+    for _ in range(3000):
+        text = " ".join(_sample(rng.choice(parsed), rng) + rng.choice(["", " ", ", ", "! ", "?"])
+                        for _ in range(rng.randint(1, 6)))
+        scan = matcher.scan(text)
+        expected = _flat_scan(scan.text)
+        found += len(expected)
+        assert [(hit.words, hit.start) for hit in scan.hits] == expected, text
+    assert found > 5000
 
 
 def test_scan_blanks_links_and_counts_handles():
