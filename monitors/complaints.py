@@ -60,6 +60,11 @@ def _matcher() -> CueMatcher:
     return CueMatcher(CUES)
 
 
+def warm_up() -> None:
+    """Build the cue matcher now rather than in the first `assess`."""
+    _matcher()
+
+
 @dataclass(frozen=True)
 class Assessment:
     score: float  # 0..1, how likely the text is a complaint
