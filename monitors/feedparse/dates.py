@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from email.utils import parsedate_tz
 
 # zone names seen in the wild that email.utils does not know (it knows UT, GMT, Z and the US zones)
@@ -49,23 +50,28 @@ def parse_date(value: str | None) -> datetime | None:
 
 def _common(text: str) -> datetime | None:
     """Fast paths for the two shapes most feeds use; None sends the text to the lenient parsers."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        match = _RFC822_COMMON.match(text)
-        month = _MONTHS.get(match.group(2).lower()) if match else None
-        if month is None:
-            return None
-        day, year, hour, minute, second, _, sign, zone_hours, zone_minutes = match.group(1, 3, 4, 5, 6, 7, 8, 9, 10)
-        offset = 0
-        if sign:
-            offset = (int(zone_hours) * 60 + int(zone_minutes)) * (1 if sign == "+" else -1)
+    if text[0].isdigit():  # ISO 8601 starts with its year; RFC 822 with a weekday or the day of the month
         try:
-            parsed = datetime(int(year), month, int(day), int(hour), int(minute), min(int(second), 59),
-                              tzinfo=timezone(timedelta(minutes=offset)))
+            return _as_utc(datetime.fromisoformat(text))
         except ValueError:
-            return None
-    return _as_utc(parsed)
+            pass
+    match = _RFC822_COMMON.match(text)
+    month = _MONTHS.get(match.group(2).lower()) if match else None
+    if month is None:
+        return None
+    day, year, hour, minute, second, _, sign, zone_hours, zone_minutes = match.group(1, 3, 4, 5, 6, 7, 8, 9, 10)
+    offset = (int(zone_hours) * 60 + int(zone_minutes)) * (1 if sign == "+" else -1) if sign else 0
+    try:
+        parsed = datetime(int(year), month, int(day), int(hour), int(minute), min(int(second), 59),
+                          tzinfo=_zone(offset))
+    except ValueError:
+        return None
+    return parsed if offset == 0 else _as_utc(parsed)
+
+
+@lru_cache(maxsize=256)
+def _zone(minutes: int) -> timezone:
+    return timezone.utc if minutes == 0 else timezone(timedelta(minutes=minutes))
 
 
 def _as_utc(parsed: datetime) -> datetime | None:
