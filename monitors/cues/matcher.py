@@ -35,7 +35,6 @@ _WILD = "\x00"  # in the texts a pattern can produce: one or more word character
 _OPENING = 3  # characters of a second token the places regex looks ahead for
 
 Token = tuple[str, bool]  # (word, True) for that whole word; (stem, False) for any word starting so
-_Reading = tuple[str | None, int]  # the symbols the scan reads as tokens, and how many leading tokens are wanted
 
 
 class Hit(NamedTuple):
@@ -74,14 +73,13 @@ def _is_word_char(char: str) -> bool:
 
 # How a match can begin ------------------------------------------------------------------------------------------
 
-def leading_tokens(pattern: str, symbols: str | None, depth: int = 2) -> set[tuple[Token, Token | None]] | None:
+def leading_tokens(pattern: str, symbols: str | None) -> set[tuple[Token, Token | None]] | None:
     """How a match of `pattern` can begin, as the scan's first two tokens: a set of (first, second). A first
     token ("", False) means any token; a second None means anything, including none (a one-token match).
     `symbols` are the characters the scan reads as tokens of their own besides words (None: every character that
-    is neither a word character nor a space). With depth 1 only the first tokens are read (seconds are None).
-    None means: could begin in too many ways to list."""
+    is neither a word character nor a space). None means: could begin in too many ways to list."""
     parsed = _parsed(pattern)
-    return None if parsed is None else _leading(parsed, symbols, depth)
+    return None if parsed is None else _leading(parsed, symbols)
 
 
 def _parsed(pattern: str) -> list | None:
@@ -91,16 +89,16 @@ def _parsed(pattern: str) -> list | None:
         return None
 
 
-def _leading(parsed: list, symbols: str | None, depth: int) -> set[tuple[Token, Token | None]] | None:
+def _leading(parsed: list, symbols: str | None) -> set[tuple[Token, Token | None]] | None:
     try:
-        ways = _texts(parsed, (symbols, depth))
-    except Exception:  # noqa: BLE001 - a construct the reading does not know: anything
+        ways = _texts(parsed, symbols)
+    except Exception:  # noqa: BLE001 - a construct this reading does not know: anything
         return None
     if ways is None:
         return None
     found: set[tuple[Token, Token | None]] = set()
     for text, cut in ways:
-        tokens = [_token(token, end < len(text) or not cut) for token, end in _tokens(text, symbols)][:depth]
+        tokens = [_token(token, end < len(text) or not cut) for token, end in _tokens(text, symbols)][:2]
         first = tokens[0] if tokens else ("", False)
         second = tokens[1] if len(tokens) > 1 and tokens[1][0] else None
         found.add((first, second))
@@ -127,19 +125,18 @@ def _token_regex(symbols: str | None) -> re.Pattern[str]:
     return re.compile(f"{word}|[{re.escape(symbols)}]" if symbols else word)
 
 
-def _settled(text: str, reading: _Reading) -> bool:
-    """Whether a produced text already fixes the tokens wanted: it has them, and something after the last."""
-    symbols, depth = reading
+def _settled(text: str, symbols: str | None) -> bool:
+    """Whether a produced text already fixes the first two tokens: it has a second, and something after it."""
     tokens = _tokens(text, symbols)
-    return len(tokens) >= depth and tokens[depth - 1][1] < len(text)
+    return len(tokens) > 1 and tokens[1][1] < len(text)
 
 
-def _texts(items: list, reading: _Reading) -> set[tuple[str, bool]] | None:
+def _texts(items: list, symbols: str | None) -> set[tuple[str, bool]] | None:
     """The texts a parsed sequence can produce, each no further than its first two tokens: (text, cut), where cut
     means that something unknown follows. None: too many to list."""
     ways = {("", False)}
-    for made in _steps(items, reading):
-        growing = {(text, cut) for text, cut in ways if not cut and not _settled(text, reading)}
+    for made in _steps(items, symbols):
+        growing = {(text, cut) for text, cut in ways if not cut and not _settled(text, symbols)}
         if not growing:
             break
         ways = (ways - growing) | {(text + extra, cut) for text, _ in growing for extra, cut in made}
@@ -148,7 +145,7 @@ def _texts(items: list, reading: _Reading) -> set[tuple[str, bool]] | None:
     return ways
 
 
-def _steps(items: list, reading: _Reading) -> Iterator[set[tuple[str, bool]]]:
+def _steps(items: list, symbols: str | None) -> Iterator[set[tuple[str, bool]]]:
     """What each item can produce in turn, a run of literal characters as one step; None becomes "unknown"."""
     literal = ""
     for op, arg in items:
@@ -158,20 +155,20 @@ def _steps(items: list, reading: _Reading) -> Iterator[set[tuple[str, bool]]]:
         if literal:
             yield {(literal, False)}
             literal = ""
-        made = _produced(str(op), arg, reading)
+        made = _produced(str(op), arg, symbols)
         yield {("", True)} if made is None else made
     if literal:
         yield {(literal, False)}
 
 
-def _produced(op: str, arg, reading: _Reading) -> set[tuple[str, bool]] | None:
+def _produced(op: str, arg, symbols: str | None) -> set[tuple[str, bool]] | None:
     """What one parsed item can produce; None: anything."""
     if op == "LITERAL":
         return {(chr(arg), False)}
     if op == "IN":
         chars: set[str] = set()
         for kind, value in arg:
-            kind, value = str(kind), value
+            kind = str(kind)
             if kind == "LITERAL":
                 chars.add(chr(value))
             elif kind == "RANGE" and value[1] - value[0] < 64:
@@ -188,32 +185,32 @@ def _produced(op: str, arg, reading: _Reading) -> set[tuple[str, bool]] | None:
     if op == "BRANCH":
         found: set[tuple[str, bool]] = set()
         for alternative in arg[1]:
-            ways = _texts(list(alternative), reading)
+            ways = _texts(list(alternative), symbols)
             if ways is None:
                 return None
             found |= ways
         return found
     if op == "SUBPATTERN":
-        return _texts(list(arg[-1]), reading)
+        return _texts(list(arg[-1]), symbols)
     if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        return _repeated(*arg, reading)
+        return _repeated(*arg, symbols)
     if op == "ASSERT" and arg[0] == 1:  # a lookahead: what follows starts with what it matches
-        ahead = _texts(list(arg[1]), reading)
+        ahead = _texts(list(arg[1]), symbols)
         return None if ahead is None else {(text, True) for text, _ in ahead}
     if op in ("ASSERT", "ASSERT_NOT", "AT"):  # lookbehinds, negative lookaheads, \b: ignoring them widens
         return {("", False)}
     return None
 
 
-def _repeated(low: int, high: int, body: list, reading: _Reading) -> set[tuple[str, bool]] | None:
-    once = _texts(list(body), reading)
+def _repeated(low: int, high: int, body: list, symbols: str | None) -> set[tuple[str, bool]] | None:
+    once = _texts(list(body), symbols)
     if once is None or any(cut for _, cut in once):
         return None
     none = {("", False)} if low == 0 else set()
     if high == 1:
         return once | none
     texts = {text for text, _ in once}
-    if not any(_tokens(text, reading[0]) for text in texts):  # separators only: a run of them separates once
+    if not any(_tokens(text, symbols) for text in texts):  # separators only: a run of them separates once
         return {(" ", False)} | none | ({("", False)} if "" in texts else set())
     if all(char == _WILD or _is_word_char(char) for text in texts for char in text):  # letters of one word
         return {(text, False) for text in texts} | {(text + _WILD, False) for text in texts} | none
@@ -304,7 +301,7 @@ def _read(sources: Sequence[str]) -> tuple[list[set[tuple[Token, Token | None]] 
 
     The patterns are read with every punctuation mark a token. The scan reads only those symbols so, and skips
     other punctuation; the places regex allows for that (`_candidates`)."""
-    leads = [None if items is None else _leading(items, None, 2) for items in map(_parsed, sources)]
+    leads = [None if items is None else _leading(items, None) for items in map(_parsed, sources)]
     if any(lead is None or any(first == ("", False) for first, _ in lead) for lead in leads):
         return leads, None
     return leads, "".join(sorted({first[0] for lead in leads for first, _ in lead if not _is_word_char(first[0][0])}))
@@ -342,7 +339,6 @@ def _openings(seconds: set[Token]) -> dict[str, list[str]]:
         ending = r"(?!\w)" if whole and len(text) <= _OPENING and _is_word_char(text[-1]) else ""
         openings.setdefault(text[:_OPENING], []).append(ending)
     return {text: sorted(set(endings)) for text, endings in openings.items()}
-
 
 
 def _trie(entries: dict[str, Iterable[str]]) -> str:
