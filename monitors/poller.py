@@ -135,7 +135,9 @@ class Poller:
                         ready.append((poll, settled))
                     else:
                         stage[settled] = ("prepared", poll)
-                if ready and (not done or not stage or _group_full(ready)
+                # ...unless a scoring process is idle: then storing costs the others nothing, and what is left
+                # to store when the last batch arrives is what the cycle's end waits for
+                if ready and (not done or len(stage) < self.scoring.processes or _group_full(ready)
                               or time.monotonic() - ready_since >= GROUP_MAX_DELAY):
                     for outcome in self._store(ready, now):
                         finished(outcome)

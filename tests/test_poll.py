@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -158,7 +159,7 @@ def test_many_sources_poll_in_parallel_with_a_per_host_limit(sqlite_engine, feed
 
 
 def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_engine, feed_server):
-    from monitors.scoring_pool import POOL_MIN_BYTES, POOL_MIN_ITEMS
+    from monitors.scoring_pool import POOL_MIN_BYTES, POOL_MIN_ITEMS, WORKER_NICENESS
 
     texts = [COMPLAINT, PRAISE, "Acme release notes are out"]
     filler = " More about it in the next post." * 15
@@ -172,6 +173,8 @@ def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_
     try:
         [outcome] = poller.poll_due(NOW)
         assert poller.scoring._pool is not None  # the batch really went to the processes
+        # they yield the CPU to this process, which stores what they prepare (os.nice(0) reads niceness)
+        assert poller.scoring._pool.submit(os.nice, 0).result() == min(19, os.nice(0) + WORKER_NICENESS)
     finally:
         poller.close()
     assert outcome.new == len(items) and outcome.error is None
