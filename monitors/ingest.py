@@ -120,7 +120,7 @@ class Pipeline:
                 sentiment_label=score.label,
                 complaint_score=score.complaint_score,
                 is_complaint=score.complaint,
-                complaint_cues=list(score.cues),
+                complaint_cues=score.cues,
                 brand_ids=[brands[name].id for name in matched],
                 case_brand_id=own.id if opens_case else None,
                 sla_due_at=published + sla if sla is not None else None,

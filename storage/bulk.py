@@ -56,13 +56,18 @@ def insert_many(
 
 
 def _convert(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
-    """One column's values through its bind processor, each distinct value once (a batch shares its `now`)."""
+    """One column's values through its bind processor, each distinct value once (a batch shares its `now`, and
+    most mentions the same empty tuple of complaint cues)."""
     done = None
-    if len(set(map(type, values)) - {type(None)}) <= 1:  # 1 == True == 1.0 as keys, yet JSON writes them apart
+    kinds = set(map(type, values)) - {type(None)}
+    if len(kinds) <= 1:  # 1 == True == 1.0 as keys, yet JSON writes them apart
         try:
             done = dict.fromkeys(values)
-        except TypeError:  # unhashable values, such as the lists of a JSON column
+        except TypeError:  # unhashable values, such as lists for a JSON column
             pass
+        # the same within tuples: (1,) == (True,); tuples of strings are safe
+        if done is not None and kinds == {tuple} and not all(type(x) is str for key in done for x in key):
+            done = None
     if done is None:
         return [None if value is None else processor(value) for value in values]
     for value in done:

@@ -31,7 +31,7 @@ class NewMention:
     sentiment_label: str = "neutral"
     complaint_score: float = 0.0
     is_complaint: bool = False
-    complaint_cues: list[str] = field(default_factory=list)
+    complaint_cues: tuple[str, ...] = ()  # a tuple: equal ones are written to JSON once per batch
     brand_ids: list[int] = field(default_factory=list)
     # set when a case should be opened (a complaint about one of our own brands, recent enough)
     case_brand_id: int | None = None

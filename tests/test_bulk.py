@@ -130,10 +130,17 @@ def test_values_equal_as_keys_but_of_different_types_are_converted_apart(engine,
         row = list(_values(source_id, external_id, now))
         row[COLUMNS.index("complaint_cues")] = cues  # a JSON column: 1, true and 1.0 are different documents
         rows.append(tuple(row))
+    tuples = []  # the same inside tuples, when a column holds nothing else: (1,) == (True,)
+    for external_id, cues in (("ints", (1,)), ("bools", (True,))):
+        row = list(_values(source_id, external_id, now))
+        row[COLUMNS.index("complaint_cues")] = cues
+        tuples.append(tuple(row))
     with session_scope(engine) as session:
         insert_many(session, Mention.__table__, COLUMNS, rows)
+        insert_many(session, Mention.__table__, COLUMNS, tuples)
     with engine.connect() as conn:
         stored = dict(conn.execute(sa.text("SELECT external_id, complaint_cues FROM mention")).all())
     as_text = {key: str(value).lower() for key, value in stored.items()}
     assert as_text["int"] == "1" and as_text["bool"] == "true" and as_text["float"] in ("1.0", "1")
     assert as_text["int"] != as_text["bool"]
+    assert as_text["ints"] == "[1]" and as_text["bools"] == "[true]"
