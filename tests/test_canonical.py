@@ -1,10 +1,12 @@
 """Canonical URLs, story fingerprints of cross-posts, and exact edit hashes."""
 
-from urllib.parse import quote
+import random
+from urllib.parse import quote, urlsplit
 
 import pytest
 
-from monitors.canonical import TRACKING_PARAMS, canonical_url, content_fingerprint, edit_hash, unwrap_redirect
+from monitors.canonical import (TRACKING_PARAMS, _split, canonical_url, content_fingerprint, edit_hash,
+                                unwrap_redirect)
 
 # --- canonical_url ---------------------------------------------------------------------------------------
 
@@ -89,6 +91,12 @@ def test_google_and_google_alerts_redirects_are_unwrapped():
 def test_link_shims_are_unwrapped(wrapper):
     target = "https://Acme.com/story/?fbclid=zz"
     assert canonical_url(wrapper.format(quote(target, safe=""))) == "https://acme.com/story"
+    # the host spelled otherwise: in capitals, with a port, with user info
+    scheme, _, rest = wrapper.partition("://")
+    host, slash, path = rest.partition("/")
+    for other in (host.upper(), f"{host}:443", f"someone@{host}"):
+        assert canonical_url(f"{scheme}://{other}{slash}{path}".format(quote(target, safe=""))) == \
+            "https://acme.com/story"
 
 
 def test_nested_wrappers_unwrap_and_unusable_targets_keep_the_wrapper():
@@ -128,6 +136,25 @@ def test_shorteners_cannot_be_unwrapped_offline():
 )  # fmt: skip
 def test_garbage_comes_back_stripped(garbage):
     assert canonical_url(f"  {garbage}\n") == garbage.strip()
+
+
+def test_plain_urls_are_split_as_urlsplit_splits_them():
+    """canonical._split reads plain URLs itself; on every URL it must agree with urlsplit."""
+    pieces = {
+        "scheme": ["http", "https", "HTTPS", "ftp", "http:", ""],
+        "sep": ["://", ":/", "//", ":///"],
+        "host": ["acme.com", "www.Acme.co.uk", "a-b.example", "acme.com:8080", "u:p@acme.com", "[::1]", "bücher.de",
+                 "", "ac me.com", "acme.com.", "-.-"],
+        "path": ["", "/", "/a/b", "/a%20b", "/a b", "/é", "/a;p", "/a:b@c", "/%", "/\t/", "/a\nb", "/ü?"],
+        "query": ["", "?", "?a=1&b=2", "?q=a?b", "?a=%3F#x", "?é=1", "?a b"],
+        "fragment": ["", "#", "#top", "#!/route", "#a#b", "#é"],
+    }
+    rng = random.Random(7)
+    for _ in range(5000):
+        url = "".join(rng.choice(options) for options in pieces.values())
+        if rng.random() < 0.1:
+            url = rng.choice(["", " ", "\x00", "\t"]) + url + rng.choice(["", " ", "\r\n"])
+        assert _split(url) == urlsplit(url), url
 
 
 def test_canonical_url_is_idempotent():
