@@ -80,8 +80,7 @@ def populate(engine: sa.Engine, *, mentions: int, days: int = 365, seed: int = 7
                 "author_reach": int(rng.paretovariate(1.2) * 100), "text": rng.choice(bodies),
                 "published_at": published, "fetched_at": published + timedelta(minutes=10), "sentiment": sentiment,
                 "sentiment_label": label, "complaint_score": 0.8 if complaint else 0.1, "is_complaint": complaint,
-                "complaint_cues": "[]", "content_hash": f"h{mention_id}", "story_key": f"s{mention_id}",
-                "story_id": mention_id})
+                "complaint_cues": "[]", "content_hash": f"h{mention_id}", "story_key": f"s{mention_id}"})
             brand_ids = {rng.choices(range(1, 7), weights=brand_weights)[0]}
             if rng.random() < 0.15:
                 brand_ids.add(rng.choices(range(1, 7), weights=brand_weights)[0])

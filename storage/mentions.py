@@ -6,7 +6,6 @@ matched and scored every item; this module only decides what is new, what was ed
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
@@ -89,36 +88,20 @@ def _last_per_external_id(items: list[NewMention]) -> list[NewMention]:
 
 
 def _insert_mentions(session: Session, source_id: int, items: list[NewMention], now: datetime) -> dict[str, int]:
-    """Insert new mentions, each pointing at the first mention of its story, and return external id -> id.
+    """Insert new mentions and return external id -> id.
 
     Through storage.bulk: SQLAlchemy's per-row parameter handling cost more than the database's own work."""
     if not items:
         return {}
-    table = Mention.__table__
-    earlier = _first_of_stories(session, {item.story_key for item in items})
     values = attrgetter(*_COLUMNS)
-    rows = [(*values(item), source_id, now, earlier.get(item.story_key)) for item in items]
-    ids = dict(insert_many(session, table, (*_COLUMNS, "source_id", "fetched_at", "story_id"), rows,
-                           skip_conflicts_on=("source_id", "external_id"), returning=("external_id", "id")))
-    # the first of a new story is its own story; cross-posts within this batch point at that first one
-    new_keys = {item.story_key for item in items if item.story_key not in earlier}
-    if new_keys:
-        execute_in(session, "UPDATE mention SET story_id = id WHERE story_id IS NULL AND id IN ({marks})",
-                   list(ids.values()))
-        repeated = [key for key, n in Counter(i.story_key for i in items if i.story_key in new_keys).items() if n > 1]
-        for key, first in _first_of_stories(session, set(repeated)).items():
-            session.execute(sa.update(table).where(table.c.story_key == key).values(story_id=first))
-    return ids
+    rows = [(*values(item), source_id, now) for item in items]
+    return dict(insert_many(session, Mention.__table__, (*_COLUMNS, "source_id", "fetched_at"), rows,
+                            skip_conflicts_on=("source_id", "external_id"), returning=("external_id", "id")))
 
 
 _COLUMNS = ("external_id", "text", "content_hash", "story_key", "published_at", "url", "canonical_url", "title",
             "author", "author_reach", "language", "thread_id", "parent_id", "sentiment", "sentiment_label",
             "complaint_score", "is_complaint", "complaint_cues")
-
-
-def _first_of_stories(session: Session, keys: set[str]) -> dict[str, int]:
-    return dict(execute_in(
-        session, "SELECT story_key, min(id) FROM mention WHERE story_key IN ({marks}) GROUP BY story_key", list(keys)))
 
 
 def _follow_ups(session: Session, source_id: int, inserted: list[tuple[int, NewMention]], now: datetime
@@ -157,19 +140,16 @@ def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: d
     wanted = [(mid, item) for mid, item in inserted if item.case_brand_id is not None]
     if not wanted:
         return [], 0
-    story_of = dict(execute_in(session, "SELECT id, story_id FROM mention WHERE id IN ({marks})",
-                               [mid for mid, _ in wanted]))
-    # a story that already has a case (an earlier cross-post) does not get a second one
-    stories_with_case = {story for (story,) in execute_in(
-        session, 'SELECT m.story_id FROM mention m JOIN "case" c ON c.mention_id = m.id WHERE m.story_id IN ({marks})',
-        list(set(story_of.values())))}
+    # a story (mentions sharing a story key) that already has a case, from an earlier cross-post, gets no second
+    stories_with_case = {key for (key,) in execute_in(
+        session, 'SELECT m.story_key FROM mention m JOIN "case" c ON c.mention_id = m.id WHERE m.story_key IN ({marks})',
+        list({item.story_key for _, item in wanted}))}
     requests, cross_posts = [], 0
     for mention_id, item in wanted:
-        story = story_of[mention_id]
-        if story in stories_with_case:
+        if item.story_key in stories_with_case:
             cross_posts += 1
             continue
-        stories_with_case.add(story)
+        stories_with_case.add(item.story_key)
         requests.append(CaseRequest(mention_id=mention_id, brand_id=item.case_brand_id,
                                     sla_due_at=item.sla_due_at, priority=item.priority))
     return open_cases(session=session, requests=requests, now=now), cross_posts

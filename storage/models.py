@@ -112,9 +112,8 @@ class Mention(SQLModel, table=True):
     is_complaint: bool = False
     complaint_cues: list[str] = _json(list)
     content_hash: str  # exact title+text: tells an edited re-publication from an unchanged one
-    story_key: str = Field(index=True)  # normalised text: the same story cross-posted shares it
-    # the first mention of the same story; cross-posts point at it and open no second case
-    story_id: Optional[int] = Field(default=None, index=True)
+    # normalised text: the same story cross-posted shares it, and a story with a case opens no second one
+    story_key: str = Field(index=True)
 
 
 class MentionBrand(SQLModel, table=True):

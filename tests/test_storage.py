@@ -84,7 +84,19 @@ def test_cross_posts_are_one_story_with_one_case(engine):
     assert len(first.case_ids) == 1 and second.case_ids == [] and second.cross_posts == 1
     with session_scope(engine) as session:
         mentions = session.exec(select(Mention).order_by(Mention.id)).all()
-    assert mentions[0].story_id == mentions[0].id == mentions[1].story_id
+    assert mentions[0].story_key == mentions[1].story_key == "k"
+
+
+def test_cross_posts_within_one_batch_open_one_case(engine):
+    _, sources = setup_world(engine)
+    with session_scope(engine) as session:
+        result = store_batch(session=session, source_id=sources["blog"], now=NOW, items=[
+            item("a", "acme ate my data", story="k"), item("b", "acme ate my data!", story="k"),
+            item("c", "acme lost my order", story="other")])
+    assert (result.new, len(result.case_ids), result.cross_posts) == (3, 2, 1)
+    with session_scope(engine) as session:
+        opened_for = session.exec(select(Mention.external_id).join(Case, Case.mention_id == Mention.id)).all()
+    assert sorted(opened_for) == ["a", "c"]  # the first of the story has its case
 
 
 def test_same_guid_twice_in_one_batch_keeps_the_later(engine):
