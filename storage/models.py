@@ -120,9 +120,9 @@ class MentionBrand(SQLModel, table=True):
     __tablename__ = "mention_brand"
     __table_args__ = (
         sa.UniqueConstraint("mention_id", "brand_id", name="uq_mention_brand"),
-        sa.Index("ix_mention_brand_brand_published", "brand_id", "published_at"),
-        # the digest's negative mentions of a period, without touching the table
-        sa.Index("ix_mention_brand_negative", "brand_id", "negative", "published_at", "mention_id"),
+        # a brand's mentions of a period, and (negative, mention_id being in it) its negative ones, without
+        # touching the table
+        sa.Index("ix_mention_brand_brand_published", "brand_id", "published_at", "negative", "mention_id"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
