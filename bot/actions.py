@@ -79,7 +79,7 @@ def _mark_complaint(session: Session, command: Command, actor: Actor, now: datet
     """Feedback that a mention is a complaint (one the detector scored too low), for `earful tune`."""
     mention_id = command.mention_id
     if mention_id is None:
-        mention_id = mention_by_link(session=session, url=command.url, canonical=canonical_url(command.url))
+        mention_id = mention_by_link(session=session, canonical=canonical_url(command.url))
         if mention_id is None:
             return "Earful has not stored that post; only posts that mention a brand can be marked."
     try:

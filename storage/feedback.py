@@ -46,8 +46,8 @@ def feedback_samples(*, session: Session) -> list[Sample]:
     return [Sample(*row) for row in rows]
 
 
-def mention_by_link(*, session: Session, url: str, canonical: str) -> int | None:
-    """The mention a pasted link points at (as stored, or in canonical form), the earliest if several."""
-    return session.exec(
-        select(sa.func.min(Mention.id)).where(sa.or_(Mention.url == url, Mention.canonical_url == canonical))
-    ).one()
+def mention_by_link(*, session: Session, canonical: str) -> int | None:
+    """The mention a pasted link points at, the earliest if several: `canonical` is the link's canonical form,
+    which every stored link has beside it. (Matching the stored link as well, with OR, read the whole table:
+    that column has no index, and the same link has the same canonical form anyway.)"""
+    return session.exec(select(sa.func.min(Mention.id)).where(Mention.canonical_url == canonical)).one()

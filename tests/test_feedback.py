@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from bot.actions import execute
 from bot.commands import CommandError, parse_command
+from monitors.canonical import canonical_url
 from monitors.triage import Actor
 from monitors.tune import f1_at, propose
 from storage.db import session_scope
@@ -51,6 +52,7 @@ def test_dismissals_and_marks_are_feedback(engine):
     with session_scope(engine) as session:
         mention = session.exec(select(Mention).order_by(Mention.id)).all()[1]
         mention.url = "https://mastodon.example/@sam/2"
+        mention.canonical_url = canonical_url(mention.url)  # as ingest stores every link
         session.add(mention)
     said = execute(engine, parse_command("complaint https://mastodon.example/@sam/2"), actor=MANAGER, now=PUBLISHED)
     assert said.startswith(f"Noted: mention #{mention.id} is a complaint.")
