@@ -37,7 +37,10 @@ class UTCDateTime(TypeDecorator):
         def to_sqlite_text(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
+            zone = value.tzinfo
+            if zone is timezone.utc:  # most values: the text is ISO's without its "+00:00"
+                return value.isoformat(" ", "microseconds")[:26]
+            if zone is None:
                 raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
             return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
