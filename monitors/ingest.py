@@ -41,7 +41,7 @@ def story_key(title: str | None, text: str, *, author: str | None, external_id: 
     fingerprint = content_fingerprint(title, text)
     if not fingerprint:  # nothing to compare: a story of its own
         return f"solo:{edit_hash(title, text)}:{external_id}"
-    if len(text.split()) < STORY_MIN_WORDS:
+    if len(text.split(None, STORY_MIN_WORDS)) < STORY_MIN_WORDS:  # splits no further than it must
         return f"{fingerprint}:{(author or '').casefold()}"
     return fingerprint
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from monitors.config import parse_config
-from monitors.ingest import Pipeline, priority, story_key
+from monitors.ingest import STORY_MIN_WORDS, Pipeline, priority, story_key
 from monitors.sources.base import RawMention
 
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
@@ -65,6 +65,11 @@ def test_story_keys():
     assert story_key(None, short, author="a", external_id="1") != story_key(None, short, author="b", external_id="2")
     assert story_key(None, short, author="A", external_id="1") == story_key(None, short, author="a", external_id="9")
     assert story_key(None, "", author="a", external_id="1") != story_key(None, "", author="a", external_id="2")
+    # from STORY_MIN_WORDS words on, the same text is one story whoever posts it
+    for words, shared in ((STORY_MIN_WORDS - 1, False), (STORY_MIN_WORDS, True), (STORY_MIN_WORDS + 5, True)):
+        text = " ".join(f"word{n}" for n in range(words)) + "\n"
+        assert (story_key(None, text, author="a", external_id="1")
+                == story_key(None, text, author="b", external_id="2")) is shared, words
 
 
 def test_priority_grows_gently_with_reach():
