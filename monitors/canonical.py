@@ -225,25 +225,32 @@ _VIA = re.compile(r"[\s(\[|\-–—]*\bvia\s+@[\w.]+(?:@[\w.-]+)?[\s)\].!]*$", r
 _HANDLE = re.compile(r"(?<![\w@])@\w+(?:@[\w-]+(?:\.[\w-]+)+)?")  # @name, and Mastodon's @name@host
 
 
-def _story_words(text: str) -> list[str]:
+def _story_words(text: str, tokens: list[str] | None) -> list[str]:
+    """`text`'s words without links, @handles, a retweet prefix or a "via @x" credit. `tokens` (tokenize(text),
+    if the caller has them) are the answer when there is none of those to drop, as in most posts."""
     # each pattern runs only when its text can be there: scanning for what is absent cost most of the time
+    plain = True
     if "://" in text or "www." in text.lower():
-        text = _URL.sub(" ", text)
-    text = _RETWEET.sub(" ", text)
+        text, plain = _URL.sub(" ", text), False
+    if _RETWEET.match(text):
+        text, plain = _RETWEET.sub(" ", text), False
     if "@" in text:
-        text = _VIA.sub(" ", text)
-        text = _HANDLE.sub(" ", text)
+        text, plain = _HANDLE.sub(" ", _VIA.sub(" ", text)), False
+    if plain and tokens is not None:
+        return tokens
     return tokenize(text)  # casefolds, folds accents, drops '#' and all punctuation
 
 
-def content_fingerprint(title: str | None, text: str) -> str:
+def content_fingerprint(title: str | None, text: str, *, title_tokens: list[str] | None = None,
+                        text_tokens: list[str] | None = None) -> str:
     """sha1 hex of the story's normalised words; "" when no words and no links are left.
 
     The title counts unless it merely repeats the start of the text (or the text repeats it), which is
     how many feeds fill one from the other. A post of nothing but links is keyed by its canonical links.
+    `title_tokens` and `text_tokens`, tokenize() of each if the caller has them, spare tokenising again.
     """
-    title_words = _story_words(title or "")
-    text_words = _story_words(text or "")
+    title_words = _story_words(title or "", title_tokens)
+    text_words = _story_words(text or "", text_tokens)
     shorter, longer = sorted((title_words, text_words), key=len)
     words = longer if longer[: len(shorter)] == shorter else title_words + text_words
     if not words:

@@ -125,8 +125,8 @@ class _Doc:
 
     __slots__ = ("tokens", "words", "_stream")
 
-    def __init__(self, text: str) -> None:
-        self.tokens = tokenize(text)
+    def __init__(self, text: str, tokens: list[str] | None = None) -> None:
+        self.tokens = tokenize(text) if tokens is None else tokens
         self.words = set(self.tokens)
         self._stream: str | None = None
 
@@ -457,8 +457,9 @@ class Matcher:
                     self._by_word.setdefault(word, []).append(index)
         self._vocabulary = frozenset(self._by_word)
 
-    def match(self, text: str) -> list[str]:
-        doc = _Doc(text)
+    def match(self, text: str, tokens: list[str] | None = None) -> list[str]:
+        """The names of the brands `text` matches; `tokens`, if the caller has them, must be tokenize(text)."""
+        doc = _Doc(text, tokens)
         candidates = set(self._always)
         for word in self._vocabulary.intersection(doc.words):
             candidates.update(self._by_word[word])

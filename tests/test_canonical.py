@@ -7,6 +7,7 @@ import pytest
 
 from monitors.canonical import (TRACKING_PARAMS, _split, canonical_url, content_fingerprint, edit_hash,
                                 unwrap_redirect)
+from monitors.query import tokenize
 
 # --- canonical_url ---------------------------------------------------------------------------------------
 
@@ -164,6 +165,20 @@ def test_canonical_url_is_idempotent():
 
 
 # --- content_fingerprint ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title, text", [
+    ("Acme outage", "Acme is down for everyone, again."),
+    (None, "RT @sam: Acme is down for everyone"),
+    ("", "Acme is down https://status.acme.com/x for everyone"),
+    ("Acme", "Acme is down (via @sam@mastodon.example)"),
+    ("Acme down", "see www.acme.com: @acme is down for everyone"),
+    ("RT @x: Acme down", "Acme is down for everyone, café closed too"),
+])  # fmt: skip
+def test_a_fingerprint_from_the_callers_tokens_is_the_same(title, text):
+    """Ingest hands over the tokens it matched brands with; they stand in only where nothing is dropped."""
+    given = content_fingerprint(title, text, title_tokens=tokenize(title or ""), text_tokens=tokenize(text))
+    assert given == content_fingerprint(title, text)
 
 
 def test_cross_posts_share_a_fingerprint():

@@ -57,6 +57,18 @@ def test_title_is_matched_and_scored_with_the_text():
     assert row.brand_ids == [1] and row.is_complaint
 
 
+def test_the_words_matched_once_key_the_story_as_the_text_alone_would():
+    items = [RawMention("1", COMPLAINT, title="Acme billing"), RawMention("2", COMPLAINT, title="Acme charged"),
+             RawMention("3", "RT @sam: " + COMPLAINT, author="sam"),
+             RawMention("4", "Globex vs acme https://x.example/a via @kim", title="Compare"),
+             RawMention("5", "Only the title names it: it crashed", title="ACME café")]
+    rows = prepare(*items)
+    assert [row.external_id for row in rows] == ["1", "2", "3", "4", "5"]
+    for item, row in zip(items, rows):
+        assert row.story_key == story_key(item.title, item.text, author=item.author, external_id=item.external_id)
+    assert rows[0].brand_ids == [1] and rows[3].brand_ids == [1, 2] and rows[4].brand_ids == [1]
+
+
 def test_story_keys():
     long_text = COMPLAINT
     assert story_key(None, long_text, author="a", external_id="1") == story_key(None, long_text, author="b",
