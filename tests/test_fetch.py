@@ -400,3 +400,35 @@ def test_bounded_decoder_refuses_what_it_cannot_decode():
         BoundedDecoder("br", 1000)
     with pytest.raises(FetchError, match="corrupt"):
         BoundedDecoder("gzip", 1000).feed(b"\x1f\x8b\x08\x00garbage-garbage")
+
+
+# proxies -------------------------------------------------------------------------------------------------------
+
+def test_an_http_proxy_from_the_environment_carries_the_requests(feed_server, monkeypatch):
+    feed_server.route("/feed.xml", b"<rss/>", content_type="application/rss+xml")
+    monkeypatch.setenv("HTTP_PROXY", feed_server.base_url)  # the test server answers absolute-form requests too
+    with Fetcher(FAST) as fetcher:
+        fetched = fetcher.get("http://feeds.example/feed.xml")  # a host that resolves nowhere: only a proxy helps
+    assert (fetched.status, fetched.body) == (200, b"<rss/>")
+    assert feed_server.last("/feed.xml").headers["host"] == "feeds.example"
+
+
+def test_no_proxy_hosts_are_reached_directly_and_others_through_the_proxy(feed_server, monkeypatch):
+    feed_server.route("/feed.xml", b"<rss/>")
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{unused.getsockname()[1]}"  # nothing listens there
+    monkeypatch.setenv("HTTP_PROXY", dead)
+    with Fetcher(FAST) as fetcher, pytest.raises(NetworkError):
+        fetcher.get(feed_server.url("/feed.xml"))
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    with Fetcher(FAST) as fetcher:
+        assert fetcher.get(feed_server.url("/feed.xml")).body == b"<rss/>"
+
+
+def test_a_socks_proxy_is_ignored_with_a_warning(feed_server, monkeypatch, caplog):
+    feed_server.route("/feed.xml", b"<rss/>")
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
+    with Fetcher(FAST) as fetcher:
+        assert fetcher.get(feed_server.url("/feed.xml")).body == b"<rss/>"
+    assert "ignoring the proxy socks5://127.0.0.1:1080" in caplog.text

@@ -28,7 +28,7 @@ from monitors.fetch.errors import (
     NetworkError,
     TooManyRedirects,
 )
-from monitors.fetch.transports import DeadlineTransport, FileTransport, deadline_at
+from monitors.fetch.transports import DeadlineTransport, FileTransport, deadline_at, environment_proxies
 
 if TYPE_CHECKING:
     from monitors.config import FetchConfig
@@ -88,9 +88,13 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings | None = None, *, transport: httpx.BaseTransport | None = None):
         self.settings = settings = settings or FetchSettings()
+        # proxies from the environment, as curl and pip take them (None: that pattern connects directly)
+        proxied: dict[str, httpx.BaseTransport | None] = {} if transport is not None else {
+            pattern: None if proxy is None else DeadlineTransport(proxy=proxy)
+            for pattern, proxy in environment_proxies().items()}
         self._client = httpx.Client(
             transport=transport or DeadlineTransport(),
-            mounts={"file://": FileTransport()},
+            mounts={**proxied, "file://": FileTransport()},
             timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
             follow_redirects=False,  # followed by hand: each hop is checked and counted
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},

@@ -8,6 +8,7 @@ own deadline (kept per thread, since one client serves a pool of worker threads)
 from __future__ import annotations
 
 import functools
+import logging
 import mimetypes
 import ssl
 import threading
@@ -22,6 +23,7 @@ from urllib.parse import unquote
 import httpcore
 import httpx
 
+log = logging.getLogger(__name__)
 _deadline = threading.local()
 
 
@@ -95,18 +97,40 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 class DeadlineTransport(httpx.HTTPTransport):
-    """httpx's own transport, on a connection pool whose sockets honour the per-thread deadline."""
+    """httpx's own transport, on a connection pool whose sockets honour the per-thread deadline; through an
+    HTTP(S) proxy if `proxy` is given."""
 
-    def __init__(self, *, max_connections: int = 100, max_keepalive: int = 20) -> None:
+    def __init__(self, *, max_connections: int = 100, max_keepalive: int = 20, proxy: str | None = None) -> None:
         # httpx.HTTPTransport.__init__ only builds `_pool`; we build it ourselves with our network backend
         # (the one piece httpx does not let us inject; tests/test_fetch.py's drip tests guard this coupling)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_keepalive,
-            keepalive_expiry=5.0,
-            network_backend=_DeadlineBackend(),
-        )
+        pool = dict(ssl_context=_ssl_context(), max_connections=max_connections,
+                    max_keepalive_connections=max_keepalive, keepalive_expiry=5.0, network_backend=_DeadlineBackend())
+        if proxy is None:
+            self._pool = httpcore.ConnectionPool(**pool)
+            return
+        via = httpx.Proxy(proxy)
+        if via.url.scheme not in ("http", "https"):
+            raise ValueError(f"proxy {proxy!r}: only http:// and https:// proxies are supported")
+        self._pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(scheme=via.url.raw_scheme, host=via.url.raw_host, port=via.url.port,
+                                   target=via.url.raw_path),
+            proxy_auth=via.raw_auth, proxy_headers=via.headers.raw, **pool)
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """URL pattern -> proxy URL (None: connect directly) from HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY,
+    read as curl reads them (httpx's reading, which its clients apply only to their default transport). Proxies
+    of other kinds (SOCKS) are left out with a warning: the fetch transport cannot use them."""
+    from httpx._utils import get_environment_proxies  # not exported; tests/test_fetch.py covers what we use
+
+    found = {}
+    for pattern, proxy in get_environment_proxies().items():
+        if proxy is not None and httpx.URL(proxy).scheme not in ("http", "https"):
+            log.warning("ignoring the proxy %s for %s: only http:// and https:// proxies are supported",
+                        proxy, pattern)
+            continue
+        found[pattern] = proxy
+    return found
 
 
 class FileTransport(httpx.BaseTransport):
