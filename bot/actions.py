@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.cards import age
+from bot.cards import age, local_time
 from bot.commands import HELP, Command
 from monitors.metrics import CaseTimes, stats_table
 from monitors.triage import Actor, refusal
@@ -67,11 +67,11 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
         return f"Case #{case.id} dismissed as not a complaint."
     if verb == "responded":
         record_response(session=session, case_id=case.id, actor=actor.user, url=command.url, now=now)
-        return f"Case #{case.id} is answered; its response clock stopped at {now:%Y-%m-%d %H:%M} UTC."
+        return f"Case #{case.id} is answered; its response clock stopped at {local_time(now, with_date=True)}."
     if verb == "snooze":
         until = now + command.snooze
         cases.snooze(session=session, case_id=case.id, user=actor.user, now=now, until=until)
-        return f"Case #{case.id} snoozed until {until:%Y-%m-%d %H:%M} UTC."
+        return f"Case #{case.id} snoozed until {local_time(until, with_date=True)}."
     raise ValueError(f"unhandled command {verb}")
 
 

@@ -10,7 +10,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.cards import CONTEXT_LIMIT, FALLBACK_LIMIT, Message, _button, _section, escape, fit, safe_url, trim, user_ref
+from bot.cards import (CONTEXT_LIMIT, FALLBACK_LIMIT, Message, _button, _section, escape, fit, local_time, safe_url,
+                       trim, user_ref)
 from bot.slack.ids import ActionId, AlertRef, BlockId
 from monitors.spike_report import AlertReport
 from monitors.spikes import human_span
@@ -27,7 +28,7 @@ STATUS = {
 
 
 def _clock(at: datetime | None) -> str:
-    return at.strftime("%H:%M UTC") if at else "?"
+    return local_time(at) if at else "?"
 
 
 def group_ref(group: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -80,6 +80,15 @@ def user_ref(user: str | None) -> str:
     return f"<@{user}>" if _USER_ID.match(user) else escape(user)
 
 
+def local_time(at: datetime, *, with_date: bool = False) -> str:
+    """`at` as Slack shows it to each reader, in their own time zone and clock format; the UTC text after the
+    bar is what notifications, older clients and the console show instead."""
+    utc = at.astimezone(timezone.utc)
+    layout, fallback = ("{date_short_pretty} {time}", f"{utc:%Y-%m-%d %H:%M} UTC") if with_date else (
+        "{time}", f"{utc:%H:%M} UTC")
+    return f"<!date^{int(utc.timestamp())}^{layout}|{fallback}>"
+
+
 def age(then: datetime, now: datetime) -> str:
     seconds = max(0, int((now - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -99,7 +108,7 @@ STATUS_LINE = {
 
 def status_line(view: CaseView, now: datetime | None = None) -> str:
     case = view.case
-    until = case.snoozed_until.strftime("%Y-%m-%d %H:%M UTC") if case.snoozed_until else "?"
+    until = local_time(case.snoozed_until, with_date=True) if case.snoozed_until else "?"
     line = STATUS_LINE.get(case.status, escape(case.status)).format(
         claimed_by=user_ref(case.claimed_by), snoozed_until=until)
     if case.first_response_at is not None and case.status in ("open", "claimed", "snoozed"):
@@ -202,7 +211,7 @@ def _button(action_id: str, label: str, value: str, *, style: str | None = None)
 def render_event(event: Event, *, case_id: int) -> Message:
     """One line for the card's thread: who did what, when."""
     note = f": {fit(event.note, 2500)}" if event.note else ""
-    when = event.at.strftime("%H:%M UTC")
+    when = local_time(event.at)
     return Message(text=f"{when} {user_ref(event.actor)} {escape(event.action)} case #{case_id}{note}")
 
 

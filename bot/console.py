@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import itertools
+import re
 import sys
 import tempfile
 import threading
@@ -24,9 +25,13 @@ from monitors.triage import Actor
 CONSOLE_CHANNEL = "console"
 
 
+_SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+
+
 def terminal_text(mrkdwn: str) -> str:
-    """Slack's escaping undone for a terminal, where `<!channel>` pings no one and `&lt;` would only puzzle."""
-    return mrkdwn.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """Slack's markup made plain for a terminal: a time written for each reader's zone shows its UTC text, and
+    the escaping is undone (`<!channel>` pings no one there, and `&lt;` would only puzzle)."""
+    return _SLACK_DATE.sub(r"\1", mrkdwn).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 class ConsoleDeliverer:
@@ -81,7 +86,7 @@ class ConsoleShell:
             command = parse_command(line)
         except CommandError as exc:
             return str(exc)
-        return execute(self.engine, command, actor=self.actor, now=self.clock())
+        return terminal_text(execute(self.engine, command, actor=self.actor, now=self.clock()))
 
     def serve(self, lines: TextIO, stop: threading.Event) -> None:
         print("Type a command (`help` lists them); Ctrl-C stops Earful.", file=self.out, flush=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.actions import execute
+from bot.console import terminal_text
 from bot.commands import CommandError, parse_command
 from monitors.triage import Actor
 from storage.db import session_scope
@@ -39,7 +40,7 @@ def test_responded_stops_the_clock_once(engine):
     agent = Actor(user="U1", is_manager=False)
     now = PUBLISHED + timedelta(hours=1)
     answer = execute(engine, parse_command(f"responded {case_id} https://x.example/r/1"), actor=agent, now=now)
-    assert answer == f"Case #{case_id} is answered; its response clock stopped at 2026-11-07 01:00 UTC."
+    assert terminal_text(answer) == f"Case #{case_id} is answered; its response clock stopped at 2026-11-07 01:00 UTC."
     again = execute(engine, parse_command(f"responded {case_id} https://x.example/r/2"), actor=agent,
                     now=now + timedelta(minutes=5))
     assert again == f"Case #{case_id} was already answered at 2026-11-07 01:00 UTC."

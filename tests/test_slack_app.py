@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from slack_bolt import BoltRequest
 
+from bot.console import terminal_text
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.runner import connect, serve_http
 from monitors.config import Secrets
@@ -36,7 +37,8 @@ def quick(sqlite_engine, slack):
 
 
 def thread_lines(triage: Triage, case_id: int) -> list[str]:
-    return [m["text"] for m in triage.slack.thread(triage.channel_id, triage.card(case_id)["ts"])]
+    """The card's thread as its text reads with times in UTC (Slack shows each reader their own zone)."""
+    return [terminal_text(m["text"]) for m in triage.slack.thread(triage.channel_id, triage.card(case_id)["ts"])]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -85,6 +87,9 @@ def test_a_complaint_is_claimed_and_resolved_from_slack_and_the_card_tells_the_s
         f"12:00 UTC <@UANN> claimed case #{case_id}",
         f"12:20 UTC <@UANN> resolved case #{case_id}: refunded both charges",
     ]
+    claimed_at = int(datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc).timestamp())
+    first = triage.slack.thread(triage.channel_id, triage.card(case_id)["ts"])[0]["text"]
+    assert first.startswith(f"<!date^{claimed_at}^{{time}}|12:00 UTC> ")  # each reader sees their own zone
     with session_scope(triage.engine) as session:
         events = [(e.actor, e.action, e.note) for e in cases.case_events(session=session, case_id=case_id)]
     assert events == [("earful", "opened", None), ("UANN", "claimed", None),
@@ -173,9 +178,9 @@ def test_snooze_hides_a_case_and_it_reopens_itself(triage):
     [case_id] = triage.complaints("refund")
     triage.deliver()
     triage.press(ActionId.SNOOZE, case_id, user="UANN", seconds=3600)
-    assert triage.told("UANN") == [f"Case #{case_id} snoozed until 2026-11-02 13:00 UTC."]
+    assert list(map(terminal_text, triage.told("UANN"))) == [f"Case #{case_id} snoozed until 2026-11-02 13:00 UTC."]
     triage.deliver()
-    assert "Snoozed until 2026-11-02 13:00 UTC" in triage.card(case_id)["blocks"][0]["text"]["text"]
+    assert "Snoozed until 2026-11-02 13:00 UTC" in terminal_text(triage.card(case_id)["blocks"][0]["text"]["text"])
     for minutes, expected in ((59, "snoozed"), (2, "open")):
         triage.clock.advance(minutes=minutes)
         with session_scope(triage.engine) as session:

@@ -127,7 +127,9 @@ def test_case_refs_from_elsewhere_are_refused(raw):
 
 def test_thread_line_says_who_did_what_and_escapes_the_note():
     event = Event(case_id=3, actor="UANN", action="resolved", note="told them <!channel>", at=NOW)
-    assert render_event(event, case_id=3).text == "12:00 UTC <@UANN> resolved case #3: told them &lt;!channel&gt;"
+    at = int(NOW.timestamp())  # Slack shows each reader the time in their own zone; UTC where it cannot
+    assert render_event(event, case_id=3).text == (
+        f"<!date^{at}^{{time}}|12:00 UTC> <@UANN> resolved case #3: told them &lt;!channel&gt;")
     console = Event(case_id=3, actor="<!here>", action="claimed", at=NOW)
     assert "<!here>" not in render_event(console, case_id=3).text
     assert user_ref("earful") == "Earful"

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.console import terminal_text
 from bot.outbox import GIVE_UP_AFTER
 from storage import cases
 from storage.db import session_scope
@@ -76,7 +77,7 @@ def test_each_case_gets_one_card_that_later_changes_edit(triage):
     assert len(triage.slack.messages("#earful-support")) == 3
     card = triage.card(ids[0])
     assert "Resolved" in card["blocks"][0]["text"]["text"] and "refunded" in card["blocks"][0]["text"]["text"]
-    lines = [m["text"] for m in triage.slack.thread(triage.channel_id, card["ts"])]
+    lines = [terminal_text(m["text"]) for m in triage.slack.thread(triage.channel_id, card["ts"])]
     assert lines == [f"12:00 UTC <@UANN> claimed case #{ids[0]}",
                      f"12:00 UTC <@UANN> resolved case #{ids[0]}: refunded"]
     assert triage.outbox() == {"sent": 3 + 2 * 2}
@@ -179,7 +180,7 @@ def test_flood_of_cards_for_one_brand_becomes_one_summary(triage):
     triage.change("claim", acme[3], user="UBOB")
     triage.deliver()
     lines = triage.slack.thread(triage.channel_id, summaries[0]["ts"])
-    assert [m["text"] for m in lines] == [f"12:00 UTC <@UBOB> claimed case #{acme[3]}"]
+    assert [terminal_text(m["text"]) for m in lines] == [f"12:00 UTC <@UBOB> claimed case #{acme[3]}"]
     assert triage.slack.calls_to("chat.update") == []  # a folded case has no card to edit
     assert triage.outbox().get("pending", 0) == 0
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.console import terminal_text
 from bot.slack.ids import ActionId, AlertRef
 from monitors.config import SlackConfig
 from monitors.spike_watch import SpikeWatch
@@ -54,12 +55,12 @@ class Spiking:
         return card
 
     def card_text(self) -> str:
-        """Every mrkdwn and button text on the card, one block a line."""
+        """Every mrkdwn and button text on the card, one block a line, with times as their UTC text."""
         lines = []
         for block in self.card()["blocks"]:
             parts = [block["text"]] if "text" in block else block.get("elements", [])
             lines.append(" ".join(p["text"] if isinstance(p["text"], str) else p["text"]["text"] for p in parts))
-        return "\n".join(lines)
+        return terminal_text("\n".join(lines))
 
     def press(self, action_id: str, user: str = "UANN"):
         action = {"action_id": action_id, "type": "button", "value": AlertRef(self.alert().id).encode()}

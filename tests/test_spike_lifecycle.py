@@ -6,7 +6,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from bot.alert_cards import render_alert, render_pointer
-from bot.console import ConsoleDeliverer
+from bot.console import ConsoleDeliverer, terminal_text
 from bot.outbox import CardPlace, complaint_card_place
 from monitors.spike_alerts import AlertState, next_change
 from monitors.spike_report import AlertReport
@@ -81,7 +81,7 @@ def test_the_card_escapes_posts_pings_the_oncall_group_only_when_asked_and_says_
     assert "subteam" not in render_alert(report(), now=AT).text
     assert render_alert(report(), now=AT, oncall_group="not-an-id").text.startswith("Negative spike")
     ended = render_alert(report("ended", ended_at=AT + timedelta(hours=3, minutes=20)), now=AT + timedelta(hours=4))
-    assert "Back to normal at 17:20 UTC" in ended.text
+    assert "Back to normal at 17:20 UTC" in terminal_text(ended.text)
     assert all(b["type"] != "actions" for b in ended.blocks)
     assert "Acme &amp; Co spike: new complaint cards are in the alert thread" in render_pointer("Acme & Co").text
 
