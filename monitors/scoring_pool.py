@@ -9,8 +9,10 @@ they save.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ WORKER_NICENESS = 10
 
 _worker_pipeline: Pipeline | None = None
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Prepared:
@@ -52,10 +56,10 @@ def prepare(pipeline: Pipeline, result: PollResult, brand_names: list[str], now:
 
 def _start_worker(config: Config, brand_ids: dict[str, int]) -> None:
     global _worker_pipeline
-    lower_priority(WORKER_NICENESS)
     _worker_pipeline = Pipeline(config, brand_ids)
     _worker_pipeline.warm_up()  # now, not in the middle of the first batch
     settle_after_startup()
+    lower_priority(WORKER_NICENESS)  # after starting up: the poll is waiting for this process to be ready
 
 
 def lower_priority(increment: int) -> None:
@@ -95,19 +99,28 @@ def _is_big(result: PollResult) -> bool:
 
 
 class ScoringPool:
+    """Prepares big batches in worker processes, and everything else (or everything, with one process) in the
+    calling thread.
+
+    The processes start in the background on the first big batch: a fork server has to import parsing and
+    scoring and build the cue matcher first, a third of a second or more. Until they are up, big batches are
+    prepared in the calling thread, which would otherwise sit waiting for them."""
+
     def __init__(self, pipeline: Pipeline, *, processes: int | None = None):
         self.pipeline = pipeline
         self.processes = default_processes() if processes is None else processes
-        self._pool: ProcessPoolExecutor | None = None
+        self._starting: Future | None = None  # of the ProcessPoolExecutor, once its processes are up
 
     def submit(self, result: PollResult, *, brand_names: list[str], now: datetime) -> Future:
         """A future of the Prepared items of one poll."""
         if self.processes > 1 and _is_big(result):
-            try:
-                return self._executor().submit(_prepare_in_worker, result, brand_names, now)
-            except BrokenProcessPool:  # a worker died (killed, out of memory): start a fresh pool once
-                self.close()
-                return self._executor().submit(_prepare_in_worker, result, brand_names, now)
+            pool = self._started()
+            if pool is not None:
+                try:
+                    return pool.submit(_prepare_in_worker, result, brand_names, now)
+                except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh, this one here
+                    self.close()
+                    self._started()
         future: Future = Future()
         try:
             future.set_result(prepare(self.pipeline, result, brand_names, now))
@@ -115,15 +128,50 @@ class ScoringPool:
             future.set_exception(exc)
         return future
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
+    def wait_until_started(self, timeout: float | None = None) -> bool:
+        """Start the processes if they are not running, and wait for them; False if they did not come up."""
+        if self.processes <= 1:
+            return False
+        self._started()
+        assert self._starting is not None
+        try:
+            self._starting.result(timeout)
+        except Exception:  # noqa: BLE001 - a timeout, or processes that cannot start (logged by _start)
+            return False
+        return True
+
+    def _started(self) -> ProcessPoolExecutor | None:
+        """The pool if its processes are up; otherwise None, starting them in the background if nobody has."""
+        if self._starting is None:
+            self._starting = Future()
+            threading.Thread(target=self._start, args=(self._starting,), name="scoring-start", daemon=True).start()
+        if not self._starting.done():
+            return None
+        if self._starting.exception() is not None:
+            return None  # logged once by _start; every batch is prepared in this process instead
+        return self._starting.result()
+
+    def _start(self, starting: Future) -> None:
+        try:
+            pool = ProcessPoolExecutor(
                 max_workers=self.processes, mp_context=_worker_context(),
                 initializer=_start_worker, initargs=(self.pipeline.config, self.pipeline.brand_ids),
             )
-        return self._pool
+            # a task per process makes the pool start them all now (the first blocks until the fork server is
+            # up), not one by one as batches come, and waits until they are ready
+            for probe in [pool.submit(os.getpid) for _ in range(self.processes)]:
+                probe.result()
+        except Exception as exc:  # noqa: BLE001 - e.g. no semaphores in a sandbox, or a worker that cannot start
+            log.warning("scoring processes could not start (%s); scoring in this process instead", exc)
+            starting.set_exception(exc)
+            return
+        starting.set_result(pool)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            try:
+                pool = starting.result()
+            except Exception:  # noqa: BLE001 - it never started
+                return
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -158,7 +158,12 @@ def test_many_sources_poll_in_parallel_with_a_per_host_limit(sqlite_engine, feed
     assert feed_server.peak_active <= 2  # fetch.per_host default
 
 
-def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_engine, feed_server):
+def _not_here(*args, **kwargs):
+    raise AssertionError("prepared in the calling thread")
+
+
+def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_engine, feed_server, monkeypatch):
+    from monitors import scoring_pool
     from monitors.scoring_pool import POOL_MIN_BYTES, POOL_MIN_ITEMS, WORKER_NICENESS
 
     texts = [COMPLAINT, PRAISE, "Acme release notes are out"]
@@ -171,10 +176,13 @@ def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_
                                                        "url": feed_server.url("/big.xml")}])
     poller.scoring.processes = 2
     try:
+        assert poller.scoring.wait_until_started(timeout=60)
+        # from now on a batch prepared in this process fails (the processes have their own copy of the module)
+        monkeypatch.setattr(scoring_pool, "prepare", _not_here)
         [outcome] = poller.poll_due(NOW)
-        assert poller.scoring._pool is not None  # the batch really went to the processes
-        # they yield the CPU to this process, which stores what they prepare (os.nice(0) reads niceness)
-        assert poller.scoring._pool.submit(os.nice, 0).result() == min(19, os.nice(0) + WORKER_NICENESS)
+        # the processes yield the CPU to this one, which stores what they prepare (os.nice(0) reads niceness)
+        pool = poller.scoring._started()
+        assert pool.submit(os.nice, 0).result() == min(19, os.nice(0) + WORKER_NICENESS)
     finally:
         poller.close()
     assert outcome.new == len(items) and outcome.error is None
@@ -197,8 +205,8 @@ def test_a_big_page_that_is_no_feed_fails_in_the_processes_with_a_clear_error(sq
         {"name": "ok", "kind": "feed", "url": feed_server.url("/ok.xml")}])
     poller.scoring.processes = 2
     try:
+        assert poller.scoring.wait_until_started(timeout=60)
         outcomes = {o.name: o for o in poller.poll_due(NOW)}
-        assert poller.scoring._pool is not None
     finally:
         poller.close()
     assert "HTML page" in outcomes["page"].error and outcomes["ok"].new == 1
@@ -218,15 +226,59 @@ def test_killed_worker_processes_are_replaced_and_lose_nothing(sqlite_engine, fe
                                                        "url": feed_server.url("/big.xml")}])
     poller.scoring.processes = 2
     try:
-        poller.scoring.submit(poller._fetch(poller_state(sqlite_engine), NOW), brand_names=["Acme"],
-                              now=NOW).result()  # start the pool
-        for process in list(poller.scoring._pool._processes.values()):
+        assert poller.scoring.wait_until_started(timeout=60)
+        for process in list(poller.scoring._started()._processes.values()):
             process.kill()
             process.join()
+        [outcome] = poller.poll_due(NOW)
+        assert poller.scoring.wait_until_started(timeout=60)  # and a fresh pool comes up
+    finally:
+        poller.close()
+    assert outcome.error is None and outcome.new == len(items)
+
+
+def _big_feed(engine, feed_server) -> tuple[Poller, list[tuple[str, str]]]:
+    from monitors.scoring_pool import POOL_MIN_BYTES
+
+    filler = " More about it in the next post." * 15
+    items = [(str(i), f"{(COMPLAINT, PRAISE)[i % 2]} ({i}).{filler}") for i in range(POOL_MIN_BYTES // 400)]
+    feed_server.route("/big.xml", rss(*items), content_type="application/rss+xml")
+    poller = make_poller(engine, feed_server, [{"name": "big", "kind": "feed", "url": feed_server.url("/big.xml")}])
+    poller.scoring.processes = 2
+    return poller, items
+
+
+def test_while_the_processes_start_big_batches_are_prepared_in_this_process(sqlite_engine, feed_server):
+    poller, items = _big_feed(sqlite_engine, feed_server)
+    try:
+        fetched = poller._fetch(poller_state(sqlite_engine), NOW)
+        future = poller.scoring.submit(fetched, brand_names=["Acme"], now=NOW)  # starts them in the background
+        assert future.done()  # prepared here meanwhile: a fork server takes a third of a second to come up
+        inline = poller.pipeline.prepare([RawMention(guid, text) for guid, text in items], brand_names=["Acme"],
+                                         now=NOW)
+        assert [(r.external_id, r.is_complaint) for r in future.result().rows] == [
+            (r.external_id, r.is_complaint) for r in inline]
+        assert poller.scoring.wait_until_started(timeout=60)
+    finally:
+        poller.close()
+
+
+def test_processes_that_cannot_start_leave_the_scoring_to_this_process(sqlite_engine, feed_server, monkeypatch,
+                                                                       caplog):
+    from monitors import scoring_pool
+
+    def no_processes(*args, **kwargs):
+        raise OSError("function not implemented: no semaphores here")
+
+    monkeypatch.setattr(scoring_pool, "ProcessPoolExecutor", no_processes)
+    poller, items = _big_feed(sqlite_engine, feed_server)
+    try:
+        assert not poller.scoring.wait_until_started(timeout=60)
         [outcome] = poller.poll_due(NOW)
     finally:
         poller.close()
     assert outcome.error is None and outcome.new == len(items)
+    assert "scoring processes could not start (function not implemented" in caplog.text
 
 
 def poller_state(engine):
