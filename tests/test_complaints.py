@@ -325,3 +325,14 @@ def test_scan_blanks_links_and_counts_handles():
 def test_every_family_in_the_lexicon_is_declared():
     assert {cue.family for cue in CUES} <= set(FAMILIES)
     assert all(cue.weight >= 0 for cue in CUES)
+
+
+def test_every_kind_of_whitespace_separates_cue_words_alike():
+    """ASCII text has its own (cheaper) way of turning tabs and line breaks into spaces; both ways agree."""
+    matcher = CueMatcher(CUES)
+    text = "still waiting for my refund and nobody answers my emails"
+    expected = [(hit.cue, hit.words) for hit in matcher.scan(text).hits]
+    assert expected
+    for space in "\t\n\r\f\v\u00a0\u3000":
+        for variant in (text.replace(" ", space), text.replace(" ", space) + " café"):  # ASCII, and not
+            assert [(hit.cue, hit.words) for hit in matcher.scan(variant).hits][:len(expected)] == expected, space
