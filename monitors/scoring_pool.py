@@ -152,6 +152,7 @@ class ScoringPool:
         return self._starting.result()
 
     def _start(self, starting: Future) -> None:
+        pool = None
         try:
             pool = ProcessPoolExecutor(
                 max_workers=self.processes, mp_context=_worker_context(),
@@ -163,6 +164,8 @@ class ScoringPool:
                 probe.result()
         except Exception as exc:  # noqa: BLE001 - e.g. no semaphores in a sandbox, or a worker that cannot start
             log.warning("scoring processes could not start (%s); scoring in this process instead", exc)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
             starting.set_exception(exc)
             return
         starting.set_result(pool)

@@ -349,3 +349,15 @@ def test_a_batch_that_cannot_be_stored_fails_alone_in_its_group(engine, feed_ser
     # b keeps its old conditional-GET state, so its items are fetched again next time; a and c are stored
     assert {s.name: s.etag for s in table(engine, Source)} == {"a": '"a"', "b": None, "c": '"c"'}
     assert sorted(m.external_id for m in table(engine, Mention)) == ["a1", "c1"]
+
+
+def test_workers_that_fail_to_start_leave_the_scoring_to_this_process(sqlite_engine, feed_server, caplog):
+    poller, items = _big_feed(sqlite_engine, feed_server)
+    poller.scoring.pipeline.brand_ids = {}  # a worker cannot build its pipeline from this (a KeyError there)
+    try:
+        assert not poller.scoring.wait_until_started(timeout=60)
+        [outcome] = poller.poll_due(NOW)
+    finally:
+        poller.close()
+    assert outcome.error is None and outcome.new == len(items)
+    assert "scoring processes could not start" in caplog.text
