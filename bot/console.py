@@ -26,12 +26,23 @@ CONSOLE_CHANNEL = "console"
 
 
 _SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+# *bold* as Slack reads it: asterisks around text that neither begins nor ends with a space, not inside a word
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
+_ANSI_BOLD = "\x1b[1m{}\x1b[0m"
 
 
-def terminal_text(mrkdwn: str) -> str:
-    """Slack's markup made plain for a terminal: a time written for each reader's zone shows its UTC text, and
-    the escaping is undone (`<!channel>` pings no one there, and `&lt;` would only puzzle)."""
-    return _SLACK_DATE.sub(r"\1", mrkdwn).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def terminal_text(mrkdwn: str, *, bold: bool = False) -> str:
+    """Slack's markup made plain for a terminal: a time written for each reader's zone shows its UTC text, *bold*
+    loses its asterisks (and is bold if `bold`, for a terminal that shows it), and the escaping is undone
+    (`<!channel>` pings no one there, and `&lt;` would only puzzle)."""
+    text = _SLACK_DATE.sub(r"\1", mrkdwn)
+    text = _BOLD.sub(lambda found: _ANSI_BOLD.format(found[1]) if bold else found[1], text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _is_terminal(out: TextIO) -> bool:
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
 
 
 class ConsoleDeliverer:
@@ -48,16 +59,19 @@ class ConsoleDeliverer:
         with self._lock:
             print(text, file=self.out, flush=True)
 
+    def _text(self, message: Message) -> str:
+        return terminal_text(message.text, bold=_is_terminal(self.out))
+
     def post(self, *, channel: str, message: Message, thread_ts: str | None = None) -> tuple[str, str]:
         if thread_ts:
-            self._print("   └ " + terminal_text(message.text).replace("\n", "\n     "))
+            self._print("   └ " + self._text(message).replace("\n", "\n     "))
         else:
             rule = "─" * 72
-            self._print(f"{rule}\n{terminal_text(message.text)}\n{rule}")
+            self._print(f"{rule}\n{self._text(message)}\n{rule}")
         return CONSOLE_CHANNEL, f"{next(self._ts)}.000000"
 
     def update(self, *, channel: str, ts: str, message: Message) -> None:
-        first_lines = "\n".join(terminal_text(message.text).splitlines()[:2])
+        first_lines = "\n".join(self._text(message).splitlines()[:2])
         self._print(f"   ↻ {first_lines}")
 
     def upload_file(self, *, channel: str, thread_ts: str | None, filename: str, content: bytes,
@@ -86,7 +100,8 @@ class ConsoleShell:
             command = parse_command(line)
         except CommandError as exc:
             return str(exc)
-        return terminal_text(execute(self.engine, command, actor=self.actor, now=self.clock()))
+        return terminal_text(execute(self.engine, command, actor=self.actor, now=self.clock()),
+                             bold=_is_terminal(self.out))
 
     def serve(self, lines: TextIO, stop: threading.Event) -> None:
         print("Type a command (`help` lists them); Ctrl-C stops Earful.", file=self.out, flush=True)

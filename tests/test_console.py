@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from bot.console import ConsoleDeliverer, ConsoleShell
+from bot.console import ConsoleDeliverer, ConsoleShell, terminal_text
 from bot.outbox import DeliveryError, Dispatcher
 from monitors.config import parse_config
 from monitors.fetch import Fetcher, FetchSettings
@@ -115,3 +115,21 @@ def test_thread_notes_wait_for_their_card(engine, world):
     assert all(status == "sent" for _, status in sent(engine))
     assert out.getvalue().count("─" * 72) == 2  # one card (top and bottom rule), never a second
     assert "Claimed by sam" in out.getvalue() and "sam claimed case #1" in out.getvalue()
+
+
+@pytest.mark.parametrize("mrkdwn, plain, bold", [
+    ("Open · *overdue 2d*", "Open · overdue 2d", "Open · \x1b[1moverdue 2d\x1b[0m"),
+    ("*a*, *b c*!", "a, b c!", "\x1b[1ma\x1b[0m, \x1b[1mb c\x1b[0m!"),
+    ("5 * 3 * 2 and a*b*c and ** and * x*", "5 * 3 * 2 and a*b*c and ** and * x*", None),  # no bold in Slack either
+    ("<!date^1793620800^{time}|12:00 UTC> &lt;!here&gt;", "12:00 UTC <!here>", None),
+])
+def test_terminal_text_reads_slack_markup_as_a_terminal_shows_it(mrkdwn, plain, bold):
+    assert terminal_text(mrkdwn) == plain
+    assert terminal_text(mrkdwn, bold=True) == (bold or plain)
+
+
+def test_cards_printed_to_a_file_or_pipe_carry_no_terminal_codes(engine, world):
+    dispatcher, _, out = world
+    dispatcher.run_once(NOW + timedelta(days=2))  # overdue by then: the card says so in bold
+    card = out.getvalue()
+    assert "overdue" in card and "*overdue" not in card and "\x1b[" not in card
