@@ -142,8 +142,8 @@ def _open_cases(session: Session, inserted: list[tuple[int, NewMention]], now: d
         return [], 0
     # a story (mentions sharing a story key) that already has a case, from an earlier cross-post, gets no second
     stories_with_case = {key for (key,) in execute_in(
-        session, 'SELECT m.story_key FROM mention m JOIN "case" c ON c.mention_id = m.id WHERE m.story_key IN ({marks})',
-        list({item.story_key for _, item in wanted}))}
+        session, 'SELECT m.story_key FROM mention m JOIN "case" c ON c.mention_id = m.id '
+                 "WHERE m.story_key IN ({marks})", list({item.story_key for _, item in wanted}))}
     requests, cross_posts = [], 0
     for mention_id, item in wanted:
         if item.story_key in stories_with_case:

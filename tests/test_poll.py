@@ -263,22 +263,34 @@ def test_while_the_processes_start_big_batches_are_prepared_in_this_process(sqli
         poller.close()
 
 
-def test_processes_that_cannot_start_leave_the_scoring_to_this_process(sqlite_engine, feed_server, monkeypatch,
-                                                                       caplog):
+def _no_processes(poller, monkeypatch) -> None:
     from monitors import scoring_pool
 
     def no_processes(*args, **kwargs):
         raise OSError("function not implemented: no semaphores here")
 
     monkeypatch.setattr(scoring_pool, "ProcessPoolExecutor", no_processes)
+
+
+def _workers_that_cannot_start(poller, monkeypatch) -> None:
+    poller.scoring.pipeline.brand_ids = {}  # a worker cannot build its pipeline from this (a KeyError there)
+
+
+@pytest.mark.parametrize("break_them, says", [
+    (_no_processes, "scoring processes could not start (function not implemented"),
+    (_workers_that_cannot_start, "scoring processes could not start"),
+])
+def test_processes_that_cannot_start_leave_the_scoring_to_this_process(sqlite_engine, feed_server, monkeypatch,
+                                                                       caplog, break_them, says):
     poller, items = _big_feed(sqlite_engine, feed_server)
+    break_them(poller, monkeypatch)
     try:
         assert not poller.scoring.wait_until_started(timeout=60)
         [outcome] = poller.poll_due(NOW)
     finally:
         poller.close()
     assert outcome.error is None and outcome.new == len(items)
-    assert "scoring processes could not start (function not implemented" in caplog.text
+    assert says in caplog.text
 
 
 def poller_state(engine):
@@ -350,14 +362,3 @@ def test_a_batch_that_cannot_be_stored_fails_alone_in_its_group(engine, feed_ser
     assert {s.name: s.etag for s in table(engine, Source)} == {"a": '"a"', "b": None, "c": '"c"'}
     assert sorted(m.external_id for m in table(engine, Mention)) == ["a1", "c1"]
 
-
-def test_workers_that_fail_to_start_leave_the_scoring_to_this_process(sqlite_engine, feed_server, caplog):
-    poller, items = _big_feed(sqlite_engine, feed_server)
-    poller.scoring.pipeline.brand_ids = {}  # a worker cannot build its pipeline from this (a KeyError there)
-    try:
-        assert not poller.scoring.wait_until_started(timeout=60)
-        [outcome] = poller.poll_due(NOW)
-    finally:
-        poller.close()
-    assert outcome.error is None and outcome.new == len(items)
-    assert "scoring processes could not start" in caplog.text

@@ -30,4 +30,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_mention_brand_brand_published', table_name='mention_brand')
     op.create_index('ix_mention_brand_brand_published', 'mention_brand', ['brand_id', 'published_at'])
-    op.create_index('ix_mention_brand_negative', 'mention_brand', ['brand_id', 'negative', 'published_at', 'mention_id'])
+    op.create_index('ix_mention_brand_negative', 'mention_brand',
+                    ['brand_id', 'negative', 'published_at', 'mention_id'])
