@@ -20,7 +20,7 @@ from monitors.canonical import canonical_url
 from storage.case_times import case_times
 from storage.feedback import UnknownMention, mention_by_link, record_feedback
 from storage.models import Case
-from storage.response_clock import record_response
+from storage.response_clock import AlreadyAnswered, record_response
 
 
 def execute(engine: sa.Engine, command: Command, *, actor: Actor, now: datetime) -> str:
@@ -66,7 +66,10 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
         record_feedback(session=session, mention_id=case.mention_id, verdict=False, who=actor.user, now=now)
         return f"Case #{case.id} dismissed as not a complaint."
     if verb == "responded":
-        record_response(session=session, case_id=case.id, actor=actor.user, url=command.url, now=now)
+        try:
+            record_response(session=session, case_id=case.id, actor=actor.user, url=command.url, now=now)
+        except AlreadyAnswered as exc:  # nothing was written; said in the reader's own time, as elsewhere
+            return f"Case #{case.id} was already answered at {local_time(exc.case.first_response_at, with_date=True)}."
         return f"Case #{case.id} is answered; its response clock stopped at {local_time(now, with_date=True)}."
     if verb == "snooze":
         until = now + command.snooze

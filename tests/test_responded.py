@@ -43,7 +43,8 @@ def test_responded_stops_the_clock_once(engine):
     assert terminal_text(answer) == f"Case #{case_id} is answered; its response clock stopped at 2026-11-07 01:00 UTC."
     again = execute(engine, parse_command(f"responded {case_id} https://x.example/r/2"), actor=agent,
                     now=now + timedelta(minutes=5))
-    assert again == f"Case #{case_id} was already answered at 2026-11-07 01:00 UTC."
+    assert terminal_text(again) == f"Case #{case_id} was already answered at 2026-11-07 01:00 UTC."
+    assert "<!date^" in again  # each Slack reader sees it in their own time zone
     assert execute(engine, parse_command("responded 99 https://x.example"), actor=agent, now=now) == \
         "There is no case #99."
     with session_scope(engine) as session:

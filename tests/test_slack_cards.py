@@ -151,6 +151,7 @@ def test_home_tab_stays_under_slack_limits_with_a_big_queue():
     assert check_view(home) == []
     text = all_text(home["blocks"])
     assert "Your cases (30)" in text and "Past their SLA (30)" in text and "<!channel>" not in text
+    assert f"Updated <!date^{int(NOW.timestamp())}^" in text  # in the viewer's own time zone
 
 
 def test_queue_reply_and_lines():

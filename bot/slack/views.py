@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.cards import age, fit, user_ref
+from bot.cards import age, fit, local_time, user_ref
 from bot.commands import HELP
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from storage.cases import CaseView
@@ -109,7 +109,7 @@ def home_view(*, user: str, mine: list[CaseView], overdue: list[CaseView], queue
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Earful: complaints to answer"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f"Updated {now:%Y-%m-%d %H:%M} UTC · `/earful help` lists the commands"}]},
+            f"Updated {local_time(now, with_date=True)} · `/earful help` lists the commands"}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your cases ({len(mine)})*"}},
         _section(lines_text([case_line(v, now=now, show_claimer=False) for v in mine], limit=HOME_LINES,
                             empty="_You have no claimed cases. Press Claim on a card to take one._")),
