@@ -65,6 +65,18 @@ class BrandConfig(_Section):
             raise ValueError(f"bad query: {exc}") from None
         return value
 
+    @field_validator("handles")
+    @classmethod
+    def _handles_name_accounts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from monitors.replies.base import normalise_handle
+
+        # a display name would silently match nobody; say so now rather than never recognise an answer
+        for handle in value.get("stackexchange", []):
+            if not normalise_handle("stackexchange", handle):
+                raise ValueError(f"stackexchange: {handle!r} is not a user id; use the number in the account's "
+                                 "profile URL (https://stackoverflow.com/users/12345/…), one per site")
+        return value
+
 
 class SourceConfig(_Section):
     name: str = Field(min_length=1)

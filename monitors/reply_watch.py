@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from monitors.fetch import Fetcher, FetchError
-from monitors.replies import FETCHERS
+from monitors.replies import FETCHERS, MIN_INTERVALS
 from monitors.replies.base import Thread, ThreadRef, brand_reply
 from monitors.sources._api import ShapeError
 from storage.cases import CaseError
@@ -51,7 +51,8 @@ class ReplyWatch:
         for item in watched:
             handles = item.handles.get(item.kind) or []
             last = self._checked.get(item.case_id)
-            if not handles or (last is not None and now - last < self.interval):
+            interval = max(self.interval, MIN_INTERVALS.get(item.kind, self.interval))
+            if not handles or (last is not None and now - last < interval):
                 continue
             self._checked[item.case_id] = now
             result.checked += 1
@@ -82,4 +83,4 @@ class ReplyWatch:
 
 def _ref(item: WatchedThread) -> ThreadRef:
     return ThreadRef(external_id=item.external_id, thread_id=item.thread_id, base_url=item.base_url or "",
-                     params=item.params or {})
+                     params=item.params or {}, url=item.url)

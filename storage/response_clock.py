@@ -69,13 +69,14 @@ class WatchedThread:
     thread_id: str | None
     published_at: datetime | None
     handles: dict[str, list[str]]
+    url: str | None  # the complaint's link
 
 
 def unanswered_threads(*, session: Session, kinds: list[str], limit: int = 500) -> list[WatchedThread]:
     """Open, claimed or snoozed cases with no answer yet, from sources of `kinds`, oldest first."""
     rows = session.exec(
         select(Case.id, Case.brand_id, Source.kind, Source.url, Source.params, Mention.external_id,
-               Mention.thread_id, Mention.published_at, Brand.handles)
+               Mention.thread_id, Mention.published_at, Brand.handles, Mention.url)
         .join(Mention, Mention.id == Case.mention_id)
         .join(Source, Source.id == Mention.source_id)
         .join(Brand, Brand.id == Case.brand_id)

@@ -6,7 +6,9 @@ that asks for it; `base.brand_reply` decides whether one of the brand's own acco
 
 from __future__ import annotations
 
-from monitors.replies import bluesky, github, hackernews, mastodon, reddit
+from datetime import timedelta
+
+from monitors.replies import bluesky, github, hackernews, mastodon, reddit, stackexchange
 from monitors.replies.base import Thread, ThreadRef
 
 # source kind -> fetch(fetcher, ref) -> Thread
@@ -16,6 +18,11 @@ FETCHERS = {
     "hackernews": hackernews.fetch,
     "bluesky": bluesky.fetch,
     "github": github.fetch,
+    "stackexchange": stackexchange.fetch,
 }
 
-__all__ = ["FETCHERS", "Thread", "ThreadRef"]
+# source kind -> the least time between two reads of one thread, where the platform's quota is small: Stack
+# Exchange allows 300 requests a day per address without a key, and a read costs two
+MIN_INTERVALS = {"stackexchange": timedelta(hours=1)}
+
+__all__ = ["FETCHERS", "MIN_INTERVALS", "Thread", "ThreadRef"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+# a Stack Exchange account: "12345", "users/12345", or its profile URL https://stackoverflow.com/users/12345/name
+_STACKEXCHANGE_USER = re.compile(r"^(?:https?://[^/]+)?/?(?:users/)?(?P<id>\d+)(?:/[^/]*)?/?$")
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,7 @@ class ThreadRef:
     thread_id: str | None
     base_url: str  # the source's API base ('' for the platform default)
     params: dict[str, Any] = field(default_factory=dict)
+    url: str | None = None  # the complaint's own link, for platforms whose API gives replies no link
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ def normalise_handle(platform: str, handle: str) -> str:
                 handle = handle[len(prefix):]
     elif platform in ("mastodon", "bluesky", "github"):
         handle = handle.removeprefix("@")
+    elif platform == "stackexchange":  # accounts are user ids; a display name matches nobody
+        match = _STACKEXCHANGE_USER.match(handle)
+        return match["id"] if match else ""
     return handle.casefold()
 
 
@@ -48,7 +56,7 @@ def brand_reply(thread: Thread, *, platform: str, handles: list[str], after: dat
 
     Matching is exact: `acme` does not match `acme_fan`, and on Mastodon `acme@mastodon.social` does not match
     `acme@other.server` (a handle without its server matches nobody)."""
-    own = {normalise_handle(platform, h) for h in handles if h.strip()}
+    own = {normalise_handle(platform, h) for h in handles if h.strip()} - {""}
     if platform == "mastodon":
         own = {h for h in own if "@" in h}
     found = [r for r in thread.replies

@@ -86,7 +86,7 @@ class StackExchangeSource(SourceKind):
                       "fromdate": int(since), "pagesize": PAGE_SIZE, "page": page, "filter": "withbody"}
             if key:
                 params["key"] = key
-            data = _call(fetcher, f"{base_url(state.url, DEFAULT_URL)}/search/advanced", params)
+            data = call_api(fetcher, f"{base_url(state.url, DEFAULT_URL)}/search/advanced", params)
             for item in as_list(data.get("items"), SERVICE, "items"):
                 mention = question(item, site) if isinstance(item, dict) else None
                 if mention is not None:
@@ -161,7 +161,9 @@ def error_from_body(data: dict) -> FetchError:
                            retry_after=wait, permanent=not retry)
 
 
-def _call(fetcher: Fetcher, url: str, params: dict) -> dict:
+def call_api(fetcher: Fetcher, url: str, params: dict, *, asked: str = "the search") -> dict:
+    """One API call's answer object; the API's own errors (in the body, or as a bare 400) become FetchErrors that
+    say what to do. `asked` names the call in the 400 message."""
     try:
         data, _ = get_json(fetcher, url, service=SERVICE, params=params)
     except HTTPStatusError as exc:
@@ -171,7 +173,7 @@ def _call(fetcher: Fetcher, url: str, params: dict) -> dict:
             raise error from None
         if exc.status == 400:
             raise HTTPStatusError(
-                "Stack Exchange refused the search (400): check params.site (the site's API name, e.g. "
+                f"Stack Exchange refused {asked} (400): check params.site (the site's API name, e.g. "
                 "stackoverflow, superuser) and params.query; if this source worked before, this address may have "
                 "used up its daily quota (300 requests without a key; set params.key_env)", status=400,
                 retry_after=exc.retry_after) from None

@@ -1,0 +1,69 @@
+"""Stack Exchange: the answers to the complaint's question and the comments under it
+(/questions/{id}/answers and /questions/{id}/comments, on the source's site).
+
+Accounts are matched by user id, not display name: display names are not unique (anyone can call themselves
+"Acme Support"), ids are. An id belongs to one site; a brand answering on several sites lists each site's id.
+A deleted question cannot be told apart from one nobody answered (both come back empty), so `gone` stays False.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitors.fetch import Fetcher
+from monitors.replies.base import Reply, Thread, ThreadRef
+from monitors.sources._api import answer_of, epoch_time, maybe, need, secret_or_warning
+from monitors.sources.stackexchange import DEFAULT_URL, SERVICE, call_api
+
+_QUESTION = re.compile(r"^stackexchange:(?P<site>[^:]+):q(?P<id>\d+)$")
+
+
+def question_of(ref: ThreadRef) -> tuple[str, int] | None:
+    """(site, question id) of a mention the stackexchange source stored; None for anything else."""
+    match = _QUESTION.match(ref.external_id)
+    return (match["site"], int(match["id"])) if match else None
+
+
+def fetch(fetcher: Fetcher, ref: ThreadRef) -> Thread | None:
+    question = question_of(ref)
+    if question is None:
+        return None
+    site, question_id = question
+    key, _ = secret_or_warning(ref.params, "key_env")  # a missing key only lowers the quota; the poll warns of it
+    params = {"site": site, "pagesize": 100, "sort": "creation", "order": "asc", **({"key": key} if key else {})}
+    base = f"{(ref.base_url or DEFAULT_URL).rstrip('/')}/questions/{question_id}"
+    replies = []
+    for kind in ("answers", "comments"):
+        data = call_api(fetcher, f"{base}/{kind}", params, asked=f"to list the question's {kind}")
+        with answer_of(SERVICE, 200):
+            replies += parse(data, kind=kind, question_url=ref.url)
+    return Thread(replies=replies)
+
+
+def parse(data: Any, *, kind: str, question_url: str | None) -> list[Reply]:
+    """The answers or comments of one API answer as replies, each authored by its owner's user id."""
+    items = need(data, "items", list, "answer")
+    replies = []
+    for i, item in enumerate(items):
+        where = f"items[{i}]"
+        owner = maybe(item, "owner", dict, where) or {}  # a deleted account has no user_id
+        author = maybe(owner, "user_id", int, f"{where}.owner")
+        created = maybe(item, "creation_date", int, where)
+        replies.append(Reply(author=str(author) if author is not None else None,
+                             published_at=epoch_time(created, f"{where}.creation_date") if created else None,
+                             url=_link(item, kind, where, question_url)))
+    return replies
+
+
+def _link(item: dict, kind: str, where: str, question_url: str | None) -> str | None:
+    """Where a person sees the reply; the API's default answer holds no link, so it is built from the question's."""
+    if not question_url:
+        return None
+    if kind == "answers":
+        answer = need(item, "answer_id", int, where)
+        parts = urlsplit(question_url)
+        return f"{parts.scheme}://{parts.netloc}/a/{answer}"
+    comment, post = need(item, "comment_id", int, where), need(item, "post_id", int, where)
+    return f"{question_url.split('#')[0]}#comment{comment}_{post}"
