@@ -3,11 +3,13 @@ the brand answered, nobody answered, someone else (a look-alike handle) answered
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from monitors.fetch import FetchError
 from monitors.replies import FETCHERS
 from monitors.replies.base import Reply, Thread, ThreadRef, brand_reply, normalise_handle
 
@@ -94,6 +96,61 @@ def test_handles_are_matched_exactly_per_platform():
     assert brand_reply(thread, platform="mastodon", handles=["@acme@mastodon.social"], after=None) is not None
 
 
-def test_a_github_discussion_is_not_read(fetcher):
+def test_a_github_discussion_is_not_read_without_a_token(fetcher):
     ref = ThreadRef(external_id="github:acme/app/discussions/3", thread_id="acme/app/discussions/3", base_url="")
-    assert FETCHERS["github"](fetcher, ref) is None
+    assert FETCHERS["github"](fetcher, ref) is None  # GitHub's GraphQL API answers nobody without one
+
+
+def _discussion_comment(login, minute, url, *, deleted=False, replies=()):
+    node = {"author": {"login": login} if login else None, "createdAt": f"2026-11-07T00:{minute:02d}:00Z",
+            "url": url, "deletedAt": "2026-11-07T01:00:00Z" if deleted else None}
+    return node if replies is None else {**node, "replies": {"nodes": list(replies)}}
+
+
+DISCUSSION_URL = "https://github.com/acme/app/discussions/3"
+
+
+@pytest.mark.parametrize(("comments", "answer_url"), [
+    # the brand answered in a reply under someone's comment
+    ([_discussion_comment("kim", 1, f"{DISCUSSION_URL}#c1", replies=[
+        _discussion_comment("Acme-Bot", 9, f"{DISCUSSION_URL}#r9", replies=None)])], f"{DISCUSSION_URL}#r9"),
+    ([_discussion_comment("acme-bot", 5, f"{DISCUSSION_URL}#c5")], f"{DISCUSSION_URL}#c5"),
+    # a look-alike, a deleted account, and the brand's own deleted comment
+    ([_discussion_comment("acme-bot-fan", 2, "a"), _discussion_comment(None, 3, "b"),
+      _discussion_comment("acme-bot", 4, "c", deleted=True)], None),
+    ([], None),
+], ids=["reply", "comment", "someone-else", "unanswered"])
+def test_a_github_discussion_is_read_with_the_sources_token(feed_server, fetcher, monkeypatch, comments, answer_url):
+    monkeypatch.setenv("GH_TOKEN", "t0ken")
+    body = {"data": {"repository": {"discussion": {"comments": {"nodes": comments}}}}}
+    feed_server.route("/graphql", body=json.dumps(body).encode(), content_type="application/json")
+    ref = ThreadRef(external_id="github:acme/app/discussions/3", thread_id="acme/app/discussions/3",
+                    base_url=feed_server.url(""), params={"token_env": "GH_TOKEN"})
+
+    thread = FETCHERS["github"](fetcher, ref)
+
+    reply = brand_reply(thread, platform="github", handles=["acme-bot"], after=MIDNIGHT)
+    assert (reply.url if reply else None) == answer_url and thread.gone is False
+    sent = feed_server.last("/graphql")
+    assert sent.method == "POST" and sent.headers["authorization"] == "Bearer t0ken"
+    assert json.loads(sent.body)["variables"] == {"owner": "acme", "name": "app", "number": 3}
+
+
+def test_a_github_discussion_that_no_longer_resolves_is_gone_and_other_errors_are_said(feed_server, fetcher,
+                                                                                       monkeypatch):
+    monkeypatch.setenv("GH_TOKEN", "t0ken")
+    ref = ThreadRef(external_id="github:acme/app/discussions/3", thread_id="acme/app/discussions/3",
+                    base_url=feed_server.url(""), params={"token_env": "GH_TOKEN"})
+    missing = {"data": {"repository": {"discussion": None}},
+               "errors": [{"type": "NOT_FOUND", "message": "Could not resolve to a Discussion with the number of 3."}]}
+    feed_server.route("/graphql", body=json.dumps(missing).encode(), content_type="application/json")
+    assert FETCHERS["github"](fetcher, ref).gone is True
+
+    limited = {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
+    feed_server.route("/graphql", body=json.dumps(limited).encode(), content_type="application/json")
+    with pytest.raises(FetchError, match="GitHub could not read the discussion: API rate limit exceeded"):
+        FETCHERS["github"](fetcher, ref)
+
+    feed_server.route("/graphql", body=b'{"message": "Bad credentials"}', status=401, content_type="application/json")
+    with pytest.raises(FetchError, match="token"):
+        FETCHERS["github"](fetcher, ref)

@@ -104,7 +104,7 @@ def _issues(fetcher: Fetcher, base: str, headers: dict, q: str, now: datetime,
     newest: str | None = None
     for page in range(1, MAX_PAGES + 1):
         params = {"q": q, "sort": "created", "order": "desc", "per_page": PER_PAGE, "page": page}
-        data, response = _call(lambda: get_json(fetcher, f"{base}/search/issues", service=SERVICE, params=params,
+        data, response = call(lambda: get_json(fetcher, f"{base}/search/issues", service=SERVICE, params=params,
                                                 headers=headers))
         if not isinstance(data, dict):
             raise changed_format(SERVICE, "the search answer is not an object")
@@ -134,7 +134,7 @@ def _discussions(fetcher: Fetcher, base: str, headers: dict, q: str,
     after = None
     for _ in range(MAX_PAGES):
         variables = {"q": q + " sort:created-desc", "first": DISCUSSIONS_PER_PAGE, "after": after}
-        data, _ = _call(lambda: post_json(fetcher, _graphql_url(base), service=SERVICE, headers=headers,
+        data, _ = call(lambda: post_json(fetcher, graphql_url(base), service=SERVICE, headers=headers,
                                           body={"query": DISCUSSION_QUERY, "variables": variables}))
         if isinstance(data, dict) and data.get("errors") and not data.get("data"):
             first = data["errors"][0] if isinstance(data["errors"], list) and data["errors"] else {}
@@ -200,7 +200,7 @@ def discussion(node: dict) -> RawMention | None:
     )
 
 
-def _call(request):
+def call(request):
     """Run one request, turning GitHub's refusals into messages that say what to change."""
     try:
         return request()
@@ -224,7 +224,7 @@ def _call(request):
         raise with_service(exc, SERVICE) from None
 
 
-def _graphql_url(base: str) -> str:
+def graphql_url(base: str) -> str:
     # GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql
     return base[: -len("/v3")] + "/graphql" if base.endswith("/api/v3") else f"{base}/graphql"
 
