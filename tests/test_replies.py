@@ -154,3 +154,31 @@ def test_a_github_discussion_that_no_longer_resolves_is_gone_and_other_errors_ar
     feed_server.route("/graphql", body=b'{"message": "Bad credentials"}', status=401, content_type="application/json")
     with pytest.raises(FetchError, match="token"):
         FETCHERS["github"](fetcher, ref)
+
+
+def test_a_reddit_thread_is_read_over_the_sources_oauth_app(feed_server, fetcher, monkeypatch):
+    monkeypatch.setenv("REDDIT_ID", "my-app")
+    monkeypatch.setenv("REDDIT_SECRET", "s3cret")
+    ref = ThreadRef(external_id="t3_abc", thread_id="t3_abc", base_url=feed_server.url("/oauth-test"),
+                    params={"client_id_env": "REDDIT_ID", "secret_env": "REDDIT_SECRET"})
+    feed_server.route("/oauth-test/api/v1/access_token", b'{"access_token": "tok-1", "expires_in": 86400}',
+                      content_type="application/json")
+    feed_server.route("/oauth-test/comments/abc", (FIXTURES / "reddit_answered.json").read_bytes(),
+                      content_type="application/json")
+
+    thread = FETCHERS["reddit"](fetcher, ref)
+
+    assert brand_reply(thread, platform="reddit", handles=["u/acmesupport"], after=NOON) is not None
+    assert feed_server.last("/oauth-test/comments/abc").headers["authorization"] == "bearer tok-1"
+    assert feed_server.hits("/oauth-test/comments/abc.json") == 0  # not the public JSON
+
+    FETCHERS["reddit"](fetcher, ref)
+    assert feed_server.hits("/oauth-test/api/v1/access_token") == 1  # the token is kept between reads
+    feed_server.route("/oauth-test/comments/abc", b'{"message": "Unauthorized"}', status=401,
+                      content_type="application/json")
+    with pytest.raises(FetchError):
+        FETCHERS["reddit"](fetcher, ref)
+    feed_server.route("/oauth-test/comments/abc", (FIXTURES / "reddit_answered.json").read_bytes(),
+                      content_type="application/json")
+    FETCHERS["reddit"](fetcher, ref)
+    assert feed_server.hits("/oauth-test/api/v1/access_token") == 2  # a refused token was dropped, a new one asked

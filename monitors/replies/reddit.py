@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from monitors.fetch import Fetcher
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._api import answer_of, epoch_time, maybe, need
+from monitors.sources._api import TokenCache, answer_of, epoch_time, maybe, need
+from monitors.sources.reddit import app_access
 
 DEFAULT_URL = "https://www.reddit.com"
 WEB = "https://www.reddit.com"
 GONE_BODIES = ("[deleted]", "[removed]")
 
 
+# app-only tokens of the sources with OAuth, kept between reads in this process
+_TOKENS = TokenCache()
+
+
 def fetch(fetcher: Fetcher, ref: ThreadRef) -> Thread:
+    """Over the source's OAuth app when it has one (Reddit turns many clients without it away), else the public
+    JSON."""
     post = (ref.thread_id or ref.external_id).removeprefix("t3_")
-    url = f"{(ref.base_url or DEFAULT_URL).rstrip('/')}/comments/{post}.json"
-    data, status = get_thread_json(fetcher, url, service="Reddit", params={"raw_json": 1, "limit": 500})
+    base = (ref.base_url or DEFAULT_URL).rstrip("/")
+    params = {"raw_json": 1, "limit": 500}
+    access = app_access(fetcher, base, ref.params, _TOKENS, datetime.now(timezone.utc))
+    if access is None:
+        data, status = get_thread_json(fetcher, f"{base}/comments/{post}.json", service="Reddit", params=params)
+    else:
+        with access.dropped_when_refused():
+            data, status = get_thread_json(fetcher, f"{access.api}/comments/{post}", service="Reddit",
+                                           params=params, headers=access.headers)
     if data is None:
         return Thread(gone=True)
     with answer_of("Reddit", status):

@@ -9,6 +9,9 @@ newest created_utc seen, in epoch seconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -69,27 +72,47 @@ class RedditSource(SourceKind):
         if subreddits:
             query["restrict_sr"] = 1
 
-        credentials = _credentials(params)
-        if credentials is None:
+        access = app_access(fetcher, base, params, self._tokens, now)
+        if access is None:
             return _search(fetcher, base + path + ".json", query, {}, _PUBLIC_REFUSED, state, now)
-        # a custom url (a proxy, the tests) serves the token endpoint and the API alike
-        api = OAUTH_API if base == DEFAULT_URL else base
-        key = (base, credentials[0])
-        token = self._token(fetcher, base, credentials, params, key, now)
         refused = ("Reddit did not accept the app-only token (a new one is asked for on the next poll); if this "
                    f"repeats, check the app at {APPS_PAGE}, and that params.subreddits names no private subreddit")
+        with access.dropped_when_refused():
+            return _search(fetcher, access.api + path, query, access.headers, refused, state, now)
+
+
+@dataclass(frozen=True)
+class AppAccess:
+    """An app-only OAuth token and where to use it."""
+
+    api: str
+    headers: dict[str, str]
+    tokens: TokenCache
+    key: tuple[str, str]
+
+    @contextmanager
+    def dropped_when_refused(self) -> Iterator[None]:
+        """Forget the token if Reddit answers 401 with it (revoked or expired early): the next call asks anew."""
         try:
-            return _search(fetcher, api + path, query, {"Authorization": f"bearer {token}"}, refused, state, now)
+            yield
         except HTTPStatusError as exc:
             if exc.status == 401:
-                self._tokens.drop(key)  # revoked or expired early
+                self.tokens.drop(self.key)
             raise
 
-    def _token(self, fetcher: Fetcher, base: str, credentials: tuple[str, str], params: dict[str, Any],
-               key: tuple[str, str], now: datetime) -> str:
-        token = self._tokens.get(key, now)
-        if token is not None:
-            return token
+
+def app_access(fetcher: Fetcher, base: str, params: dict[str, Any], tokens: TokenCache,
+               now: datetime) -> AppAccess | None:
+    """App-only OAuth for a source whose params name the app's id and secret (None: use the public JSON). The
+    token is asked for once per lifetime and kept in `tokens`."""
+    credentials = _credentials(params)
+    if credentials is None:
+        return None
+    # a custom url (a proxy, the tests) serves the token endpoint and the API alike
+    api = OAUTH_API if base == DEFAULT_URL else base
+    key = (base, credentials[0])
+    token = tokens.get(key, now)
+    if token is None:
         refused = (f"the app credentials in ${params['client_id_env']} / ${params['secret_env']} were not "
                    f"accepted; check the app's id and secret at {APPS_PAGE}")
         answer, _ = post_json(fetcher, f"{base}/api/v1/access_token", service="Reddit",
@@ -100,8 +123,8 @@ class RedditSource(SourceKind):
         with answer_of("Reddit", 200):
             token = need(answer, "access_token", str, "token answer")
             lifetime = count(answer, "expires_in", "token answer") or 3600
-        self._tokens.put(key, token, now + timedelta(seconds=lifetime) - TOKEN_MARGIN)
-        return token
+        tokens.put(key, token, now + timedelta(seconds=lifetime) - TOKEN_MARGIN)
+    return AppAccess(api=api, headers={"Authorization": f"bearer {token}"}, tokens=tokens, key=key)
 
 
 def _search(fetcher: Fetcher, url: str, query: dict[str, Any], headers: dict[str, str], refused: str,
