@@ -68,9 +68,15 @@ class BrandConfig(_Section):
     @field_validator("handles")
     @classmethod
     def _handles_name_accounts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from monitors.replies import FETCHERS
         from monitors.replies.base import normalise_handle
 
-        # a display name would silently match nobody; say so now rather than never recognise an answer
+        # a misspelt platform or a display name would silently match nobody: say so now, rather than never
+        # recognise an answer
+        unknown = sorted(set(value) - set(FETCHERS))
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))}: replies are read on {', '.join(sorted(FETCHERS))} "
+                             "only; name the platform as its source kind")
         for handle in value.get("stackexchange", []):
             if not normalise_handle("stackexchange", handle):
                 raise ValueError(f"stackexchange: {handle!r} is not a user id; use the number in the account's "

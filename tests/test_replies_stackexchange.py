@@ -144,3 +144,9 @@ def test_the_reply_watch_reads_a_stackexchange_thread_at_most_hourly(engine, fee
         assert session.get(Case, case_id).first_response_at == ASKED + timedelta(minutes=30)
         (answered,) = session.exec(select(Event).where(Event.action == "answered")).all()
         assert (answered.actor, answered.note) == (f"stackexchange:{BRAND_ID}", "https://superuser.com/a/72")
+
+
+def test_check_config_refuses_handles_for_a_platform_whose_replies_are_not_read():
+    brand = {"name": "Acme", "query": "acme", "handles": {"mastadon": ["@acme@mastodon.social"]}}
+    with pytest.raises(ConfigError, match=r"brands\[0\]\.handles.*'mastadon': replies are read on bluesky, github"):
+        parse_config({"brands": [brand]})
