@@ -22,7 +22,7 @@ from sqlmodel import select
 
 ASKED = datetime(2026, 11, 7, 9, 0, tzinfo=timezone.utc)
 QUESTION_URL = "https://superuser.com/questions/555/acme-sync-lost-my-files"
-ANSWERS, COMMENTS = "/questions/555/answers", "/questions/555/comments"
+ANSWERS = "/questions/555/answers"
 BRAND_ID = 9001  # the brand's support account on superuser
 
 
@@ -35,13 +35,18 @@ def answer(answer_id: int, user_id: int | None, minutes: int, name: str = "someo
     return {"answer_id": answer_id, "question_id": 555, "creation_date": at(minutes), "owner": owner, "score": 0}
 
 
-def comment(comment_id: int, user_id: int | None, minutes: int, name: str = "someone") -> dict:
+def comment(comment_id: int, user_id: int | None, minutes: int, name: str = "someone", on: int = 555) -> dict:
     owner = {"display_name": name} | ({"user_id": user_id} if user_id else {"user_type": "does_not_exist"})
-    return {"comment_id": comment_id, "post_id": 555, "creation_date": at(minutes), "owner": owner}
+    return {"comment_id": comment_id, "post_id": on, "creation_date": at(minutes), "owner": owner}
+
+
+def comments_path(answers: list[dict]) -> str:
+    """The question's and every answer's comments, asked for in one request."""
+    return "/posts/" + ";".join(["555", *(str(a["answer_id"]) for a in answers)]) + "/comments"
 
 
 def serve(feed_server, answers: list[dict], comments: list[dict]) -> None:
-    for path, items in ((ANSWERS, answers), (COMMENTS, comments)):
+    for path, items in ((ANSWERS, answers), (comments_path(answers), comments)):
         body = {"items": items, "has_more": False, "quota_max": 300, "quota_remaining": 290}
         feed_server.route(path, body=json.dumps(body).encode(), content_type="application/json")
 
@@ -54,13 +59,15 @@ def ref(feed_server) -> ThreadRef:
 @pytest.mark.parametrize(("answers", "comments", "expected"), [
     ([answer(71, 42, 5), answer(72, BRAND_ID, 30)], [], "https://superuser.com/a/72"),
     ([], [comment(81, 42, 3), comment(82, BRAND_ID, 20)], QUESTION_URL + "#comment82_555"),
+    # a comment under someone's answer
+    ([answer(71, 42, 5)], [comment(84, BRAND_ID, 25, on=71)], QUESTION_URL + "#comment84_71"),
     # the earlier of the two counts, whichever kind it is
     ([answer(72, BRAND_ID, 30)], [comment(82, BRAND_ID, 20)], QUESTION_URL + "#comment82_555"),
     ([], [], None),
     # a look-alike display name, a deleted account, and the brand's own answer from before the question
     ([answer(73, 43, 5, name="Acme Support"), answer(74, None, 6, name="Acme Support"), answer(75, BRAND_ID, -60)],
      [comment(83, None, 4, name="Acme Support")], None),
-], ids=["answer", "comment", "earliest", "unanswered", "someone-else"])
+], ids=["answer", "comment", "comment-on-an-answer", "earliest", "unanswered", "someone-else"])
 def test_the_brands_answer_or_comment_is_found(feed_server, fetcher, answers, comments, expected):
     serve(feed_server, answers, comments)
 
@@ -72,7 +79,7 @@ def test_the_brands_answer_or_comment_is_found(feed_server, fetcher, answers, co
     assert thread.gone is False
     asked = parse_qs(feed_server.last(ANSWERS).query)
     assert (asked["site"], asked["pagesize"]) == (["superuser"], ["100"])
-    assert feed_server.hits(ANSWERS) == feed_server.hits(COMMENTS) == 1
+    assert feed_server.hits(ANSWERS) == feed_server.hits(comments_path(answers)) == 1
 
 
 def test_the_key_is_sent_when_the_source_names_one(feed_server, fetcher, monkeypatch):
@@ -81,7 +88,7 @@ def test_the_key_is_sent_when_the_source_names_one(feed_server, fetcher, monkeyp
     thread_ref = ThreadRef(external_id="stackexchange:superuser:q555", thread_id="555",
                            base_url=feed_server.url(""), params={"key_env": "SE_KEY"})
     FETCHERS["stackexchange"](fetcher, thread_ref)
-    assert parse_qs(feed_server.last(COMMENTS).query)["key"] == ["k3y"]
+    assert parse_qs(feed_server.last(comments_path([])).query)["key"] == ["k3y"]
 
 
 def test_without_the_questions_link_a_reply_still_counts(feed_server, fetcher):
@@ -103,7 +110,7 @@ def test_the_apis_own_error_is_named(feed_server, fetcher):
     with pytest.raises(FetchError, match="throttle_violation") as caught:
         FETCHERS["stackexchange"](fetcher, ref(feed_server))
     assert caught.value.retry_after == 71
-    assert feed_server.hits(COMMENTS) == 0
+    assert feed_server.hits(comments_path([])) == 0
 
 
 def test_handles_are_user_ids():
@@ -150,3 +157,10 @@ def test_check_config_refuses_handles_for_a_platform_whose_replies_are_not_read(
     brand = {"name": "Acme", "query": "acme", "handles": {"mastadon": ["@acme@mastodon.social"]}}
     with pytest.raises(ConfigError, match=r"brands\[0\]\.handles.*'mastadon': replies are read on bluesky, github"):
         parse_config({"brands": [brand]})
+
+
+def test_an_answer_in_another_shape_is_a_clear_error(feed_server, fetcher):
+    feed_server.route(ANSWERS, body=b'{"items": [{"owner": {"user_id": 1}, "creation_date": 1}]}',
+                      content_type="application/json")
+    with pytest.raises(FetchError, match=r"Stack Exchange answered in an unexpected format \(items\[0\]\.answer_id"):
+        FETCHERS["stackexchange"](fetcher, ref(feed_server))

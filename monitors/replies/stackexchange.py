@@ -1,5 +1,5 @@
-"""Stack Exchange: the answers to the complaint's question and the comments under it
-(/questions/{id}/answers and /questions/{id}/comments, on the source's site).
+"""Stack Exchange: the answers to the complaint's question, and the comments under the question and under each
+answer (/questions/{id}/answers, then /posts/{question;answers}/comments: two requests however many answers).
 
 Accounts are matched by user id, not display name: display names are not unique (anyone can call themselves
 "Acme Support"), ids are. An id belongs to one site; a brand answering on several sites lists each site's id.
@@ -17,6 +17,7 @@ from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.sources._api import answer_of, epoch_time, maybe, need, secret_or_warning
 from monitors.sources.stackexchange import DEFAULT_URL, SERVICE, call_api
 
+MAX_POSTS = 100  # ids one request may name
 _QUESTION = re.compile(r"^stackexchange:(?P<site>[^:]+):q(?P<id>\d+)$")
 
 
@@ -33,13 +34,16 @@ def fetch(fetcher: Fetcher, ref: ThreadRef) -> Thread | None:
     site, question_id = question
     key, _ = secret_or_warning(ref.params, "key_env")  # a missing key only lowers the quota; the poll warns of it
     params = {"site": site, "pagesize": 100, "sort": "creation", "order": "asc", **({"key": key} if key else {})}
-    base = f"{(ref.base_url or DEFAULT_URL).rstrip('/')}/questions/{question_id}"
-    replies = []
-    for kind in ("answers", "comments"):
-        data = call_api(fetcher, f"{base}/{kind}", params, asked=f"to list the question's {kind}")
-        with answer_of(SERVICE, 200):
-            replies += parse(data, kind=kind, question_url=ref.url)
-    return Thread(replies=replies)
+    base = (ref.base_url or DEFAULT_URL).rstrip("/")
+    data = call_api(fetcher, f"{base}/questions/{question_id}/answers", params, asked="to list the answers")
+    with answer_of(SERVICE, 200):
+        answers = parse(data, kind="answers", question_url=ref.url)
+        answer_ids = [item["answer_id"] for item in data["items"]][:MAX_POSTS - 1]
+    posts = ";".join(map(str, [question_id, *answer_ids]))
+    data = call_api(fetcher, f"{base}/posts/{posts}/comments", params, asked="to list the comments")
+    with answer_of(SERVICE, 200):
+        comments = parse(data, kind="comments", question_url=ref.url)
+    return Thread(replies=answers + comments)
 
 
 def parse(data: Any, *, kind: str, question_url: str | None) -> list[Reply]:
@@ -48,6 +52,8 @@ def parse(data: Any, *, kind: str, question_url: str | None) -> list[Reply]:
     replies = []
     for i, item in enumerate(items):
         where = f"items[{i}]"
+        if kind == "answers":
+            need(item, "answer_id", int, where)  # named again when asking for the comments
         owner = maybe(item, "owner", dict, where) or {}  # a deleted account has no user_id
         author = maybe(owner, "user_id", int, f"{where}.owner")
         created = maybe(item, "creation_date", int, where)
