@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -28,13 +29,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def shown_url(url: str) -> str:
+    """`url` fit for a terminal or a log: its password, if it has one, as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: whatever sits between "//" and "@" may be a secret
+        return re.sub(r"(?<=//)[^/@]*(?=@)", "***", url)
+
+
 def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> sa.Engine:
     url = normalise_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise StorageError(
-            f"DATABASE_URL {url!r} is not a database URL; use sqlite:///earful.db or "
+            f"DATABASE_URL {shown_url(url)!r} is not a database URL; use sqlite:///earful.db or "
             "postgresql://user@host:5432/dbname"
         ) from None
     backend = parsed.get_backend_name()
@@ -75,7 +84,7 @@ def check_connection(engine: sa.Engine) -> None:
             conn.execute(sa.text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StorageError(f"cannot open the database at {engine.url.render_as_string()}: {reason}") from None
+        raise StorageError(f"cannot open the database at {shown_url(str(engine.url))}: {reason}") from None
 
 
 def migrate(engine: sa.Engine) -> None:

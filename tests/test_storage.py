@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from storage import cases
-from storage.db import StorageError, make_engine, migrate, open_database, session_scope
+from storage.db import StorageError, make_engine, migrate, open_database, session_scope, shown_url
 from storage.mentions import NewMention, store_batch
 from storage.models import Case, Event, Mention, MentionBrand, Outbox, Source
 from storage.outbox import enqueue, mark_sent, lease_due
@@ -268,6 +268,15 @@ def test_sqlite_connections_get_the_settings_storing_relies_on(tmp_path):
 def test_bad_database_url_is_a_clear_error(url, words):
     with pytest.raises(StorageError, match=words):
         open_database(url)
+
+
+@pytest.mark.parametrize("url", ["postgresql://earful:hunter2@127.0.0.1:1/none", "post gres://earful:hunter2@x/db"])
+def test_a_database_password_is_never_shown(url):
+    with pytest.raises(StorageError) as caught:
+        open_database(url)
+    assert "hunter2" not in str(caught.value) and "***" in str(caught.value)
+    assert shown_url(url).count("hunter2") == 0
+    assert shown_url("sqlite:///earful.db") == "sqlite:///earful.db"
 
 
 def test_two_workers_never_lease_the_same_source(engine):

@@ -14,7 +14,7 @@ from bot.cli import app
 from bot.cli._common import ConfigOption, err, fail, load_or_exit, setup_logging
 from monitors.config import Secrets
 from monitors.heap import settle_after_startup
-from storage.db import StorageError
+from storage.db import StorageError, shown_url
 
 
 @app.command()
@@ -62,7 +62,7 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
 def _run_console(runtime, stop: threading.Event) -> None:
     from bot.console import ConsoleShell
 
-    err.print(f"Earful: console mode (no SLACK_BOT_TOKEN), database {runtime.secrets.database_url}, "
+    err.print(f"Earful: console mode (no SLACK_BOT_TOKEN), database {shown_url(runtime.secrets.database_url)}, "
               f"{len(runtime.config.sources)} source(s).", markup=False)
     runtime.attach_console()
     runtime.start_scheduler()
