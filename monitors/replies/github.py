@@ -36,13 +36,14 @@ def issue_of(thread_id: str | None) -> tuple[str, int] | None:
 
 def fetch(fetcher: Fetcher, ref: ThreadRef) -> Thread | None:
     """None when there is nothing to read: a discussion without a token, or a thread that is neither."""
-    token = secret(ref.params, "token_env")
     discussion = _DISCUSSION.match(ref.thread_id or "")
     if discussion is not None:
-        return _discussion(fetcher, ref, token, discussion.group(1), discussion.group(2), int(discussion.group(3)))
+        return _discussion(fetcher, ref, secret(ref.params, "token_env"), discussion.group(1), discussion.group(2),
+                           int(discussion.group(3)))
     issue = issue_of(ref.thread_id)
     if issue is None:
         return None
+    token = secret(ref.params, "token_env")
     headers = {"Accept": "application/vnd.github+json", **({"Authorization": f"Bearer {token}"} if token else {})}
     url = f"{(ref.base_url or DEFAULT_URL).rstrip('/')}/repos/{issue[0]}/issues/{issue[1]}/comments"
     data, status = get_thread_json(fetcher, url, service="GitHub", params={"per_page": 100}, headers=headers)
