@@ -51,7 +51,8 @@ class ReplyWatch:
         for item in watched:
             handles = item.handles.get(item.kind) or []
             last = self._checked.get(item.case_id)
-            interval = max(self.interval, MIN_INTERVALS.get(item.kind, self.interval))
+            least = MIN_INTERVALS.get(item.kind)
+            interval = max(self.interval, least(item.params or {})) if least else self.interval
             if not handles or (last is not None and now - last < interval):
                 continue
             self._checked[item.case_id] = now

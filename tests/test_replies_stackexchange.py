@@ -127,26 +127,32 @@ def test_check_config_refuses_a_display_name_as_a_stackexchange_handle():
     assert parse_config({"brands": [brand]}).brands[0].handles["stackexchange"][1] == "77"
 
 
-def test_the_reply_watch_reads_a_stackexchange_thread_at_most_hourly(engine, feed_server):
+@pytest.mark.parametrize(("key", "every"), [(None, timedelta(hours=6)), ("k3y", timedelta(hours=1))],
+                         ids=["without-a-key", "with-a-key"])
+def test_the_reply_watch_reads_a_stackexchange_thread_as_often_as_the_quota_allows(engine, feed_server, monkeypatch,
+                                                                                    key, every):
+    monkeypatch.setenv("SE_KEY", key or "")
     with session_scope(engine) as session:
         brands = sync_brands(session=session, specs=[
             BrandSpec("Acme", "acme", [], {"stackexchange": [str(BRAND_ID)]}, False)])
         sources = sync_sources(session=session, now=ASKED, specs=[
-            SourceSpec("su", "stackexchange", feed_server.url(""), {"query": "acme", "site": "superuser"},
-                       ["Acme"], 600, True)])
+            SourceSpec("su", "stackexchange", feed_server.url(""),
+                       {"query": "acme", "site": "superuser", "key_env": "SE_KEY"}, ["Acme"], 600, True)])
         item = NewMention(external_id="stackexchange:superuser:q555", text="acme sync lost my files", url=QUESTION_URL,
                           thread_id="555", content_hash="h", story_key="s", published_at=ASKED, is_complaint=True,
                           complaint_score=0.9, brand_ids=[brands["Acme"]], case_brand_id=brands["Acme"],
                           sla_due_at=ASKED + timedelta(hours=4), priority=1.0)
         (case_id,) = store_batch(session=session, source_id=sources["su"], items=[item], now=ASKED).case_ids
     serve(feed_server, [], [])
+    start = ASKED + timedelta(minutes=1)
     with Fetcher(FetchSettings(timeout=2, total_timeout=4)) as fetcher:
         watch = ReplyWatch(engine, fetcher, interval=timedelta(minutes=10))
-        assert watch.run_once(ASKED + timedelta(minutes=1)).checked == 1
+        assert watch.run_once(start).checked == 1
         serve(feed_server, [answer(72, BRAND_ID, 30)], [])
-        assert watch.run_once(ASKED + timedelta(minutes=40)).checked == 0  # the quota allows an hourly read
-        assert watch.run_once(ASKED + timedelta(minutes=61)).answered == [case_id]
+        assert watch.run_once(start + every - timedelta(minutes=1)).checked == 0  # what the quota allows
+        assert watch.run_once(start + every).answered == [case_id]
     assert feed_server.hits(ANSWERS) == 2
+    assert ("key" in parse_qs(feed_server.last(ANSWERS).query)) is bool(key)
     with session_scope(engine) as session:
         assert session.get(Case, case_id).first_response_at == ASKED + timedelta(minutes=30)
         (answered,) = session.exec(select(Event).where(Event.action == "answered")).all()

@@ -6,7 +6,9 @@ that asks for it; `base.brand_reply` decides whether one of the brand's own acco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from monitors.replies import bluesky, github, hackernews, mastodon, reddit, stackexchange
 from monitors.replies.base import Thread, ThreadRef
@@ -21,8 +23,8 @@ FETCHERS = {
     "stackexchange": stackexchange.fetch,
 }
 
-# source kind -> the least time between two reads of one thread, where the platform's quota is small: Stack
-# Exchange allows 300 requests a day per address without a key, and a read costs two
-MIN_INTERVALS = {"stackexchange": timedelta(hours=1)}
+# source kind -> the least time between two reads of one thread, given the source's params, where the platform's
+# daily quota is small
+MIN_INTERVALS: dict[str, Callable[[dict[str, Any]], timedelta]] = {"stackexchange": stackexchange.min_interval}
 
 __all__ = ["FETCHERS", "MIN_INTERVALS", "Thread", "ThreadRef"]

@@ -9,6 +9,7 @@ A deleted question cannot be told apart from one nobody answered (both come back
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,18 @@ def question_of(ref: ThreadRef) -> tuple[str, int] | None:
     """(site, question id) of a mention the stackexchange source stored; None for anything else."""
     match = _QUESTION.match(ref.external_id)
     return (match["site"], int(match["id"])) if match else None
+
+
+# An address gets 300 requests a day without a key and 10,000 with one; a read costs two, and the source's own
+# polls need the rest (every 15 minutes by default: 96 a day). Unkeyed, each question is read four times a day.
+READ_EVERY = timedelta(hours=6)
+READ_EVERY_WITH_KEY = timedelta(hours=1)
+
+
+def min_interval(params: dict[str, Any]) -> timedelta:
+    """The least time between two reads of one question, for a source with these params."""
+    key, _ = secret_or_warning(params, "key_env")
+    return READ_EVERY_WITH_KEY if key else READ_EVERY
 
 
 def fetch(fetcher: Fetcher, ref: ThreadRef) -> Thread | None:
