@@ -170,3 +170,24 @@ def test_an_answer_in_another_shape_is_a_clear_error(feed_server, fetcher):
                       content_type="application/json")
     with pytest.raises(FetchError, match=r"Stack Exchange answered in an unexpected format \(items\[0\]\.answer_id"):
         FETCHERS["stackexchange"](fetcher, ref(feed_server))
+
+
+def test_the_apis_backoff_pauses_that_method_for_every_question(feed_server, fetcher, monkeypatch):
+    from monitors.replies import stackexchange
+
+    clock = [1000.0]
+    monkeypatch.setattr(stackexchange, "_monotonic", lambda: clock[0])
+    monkeypatch.setattr(stackexchange, "_paused_until", {})
+    serve(feed_server, [answer(72, BRAND_ID, 30)], [])
+    paused = {"items": [answer(72, BRAND_ID, 30)], "has_more": False, "backoff": 30}
+    feed_server.route(ANSWERS, body=json.dumps(paused).encode(), content_type="application/json")
+
+    assert FETCHERS["stackexchange"](fetcher, ref(feed_server)).replies  # this answer is still read
+    clock[0] += 29
+    with pytest.raises(FetchError, match=r"asked for a pause \(1 s left\)") as caught:
+        FETCHERS["stackexchange"](fetcher, ref(feed_server))
+    assert caught.value.retry_after == pytest.approx(1)
+    assert feed_server.hits(ANSWERS) == 1  # nothing asked during the pause
+    clock[0] += 1
+    FETCHERS["stackexchange"](fetcher, ref(feed_server))
+    assert feed_server.hits(ANSWERS) == 2

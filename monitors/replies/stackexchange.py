@@ -9,13 +9,15 @@ A deleted question cannot be told apart from one nobody answered (both come back
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitors.fetch import Fetcher
+from monitors.fetch import Fetcher, FetchError
 from monitors.replies.base import Reply, Thread, ThreadRef
-from monitors.sources._api import answer_of, epoch_time, maybe, need, secret_or_warning
+from monitors.sources._api import answer_of, as_int, epoch_time, maybe, need, secret_or_warning
 from monitors.sources.stackexchange import DEFAULT_URL, SERVICE, call_api
 
 MAX_POSTS = 100  # ids one request may name
@@ -48,15 +50,36 @@ def fetch(fetcher: Fetcher, ref: ThreadRef) -> Thread | None:
     key, _ = secret_or_warning(ref.params, "key_env")  # a missing key only lowers the quota; the poll warns of it
     params = {"site": site, "pagesize": 100, "sort": "creation", "order": "asc", **({"key": key} if key else {})}
     base = (ref.base_url or DEFAULT_URL).rstrip("/")
-    data = call_api(fetcher, f"{base}/questions/{question_id}/answers", params, asked="to list the answers")
+    data = _ask(fetcher, "answers", f"{base}/questions/{question_id}/answers", params)
     with answer_of(SERVICE, 200):
         answers = parse(data, kind="answers", question_url=ref.url)
         answer_ids = [item["answer_id"] for item in data["items"]][:MAX_POSTS - 1]
     posts = ";".join(map(str, [question_id, *answer_ids]))
-    data = call_api(fetcher, f"{base}/posts/{posts}/comments", params, asked="to list the comments")
+    data = _ask(fetcher, "comments", f"{base}/posts/{posts}/comments", params)
     with answer_of(SERVICE, 200):
         comments = parse(data, kind="comments", question_url=ref.url)
     return Thread(replies=answers + comments)
+
+
+# The API's `backoff` ("do not call this method again for N seconds") holds for every question, so it is kept per
+# method for the whole process: the reply watch reads many questions in a row.
+_paused_until: dict[str, float] = {}
+_pause_lock = threading.Lock()
+_monotonic = time.monotonic
+
+
+def _ask(fetcher: Fetcher, method: str, url: str, params: dict) -> dict:
+    with _pause_lock:
+        left = _paused_until.get(method, 0.0) - _monotonic()
+    if left > 0:
+        raise FetchError(f"Stack Exchange asked for a pause ({left:.0f} s left); this question is read later",
+                         retry_after=left)
+    data = call_api(fetcher, url, params, asked=f"to list the {method}")
+    backoff = as_int(data.get("backoff"))
+    if backoff > 0:
+        with _pause_lock:
+            _paused_until[method] = max(_paused_until.get(method, 0.0), _monotonic() + backoff)
+    return data
 
 
 def parse(data: Any, *, kind: str, question_url: str | None) -> list[Reply]:
