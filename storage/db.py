@@ -84,7 +84,7 @@ def check_connection(engine: sa.Engine) -> None:
             conn.execute(sa.text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StorageError(f"cannot open the database at {shown_url(str(engine.url))}: {reason}") from None
+        raise StorageError(f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: {reason}") from None
 
 
 def migrate(engine: sa.Engine) -> None:

@@ -53,8 +53,8 @@ def fetch(fetcher: Fetcher, ref: ThreadRef) -> Thread | None:
     data = _ask(fetcher, "answers", f"{base}/questions/{question_id}/answers", params)
     with answer_of(SERVICE, 200):
         answers = parse(data, kind="answers", question_url=ref.url)
-        answer_ids = [item["answer_id"] for item in data["items"]][:MAX_POSTS - 1]
-    posts = ";".join(map(str, [question_id, *answer_ids]))
+        answer_ids = [need(item, "answer_id", int, f"items[{i}]") for i, item in enumerate(data["items"])]
+    posts = ";".join(map(str, [question_id, *answer_ids[:MAX_POSTS - 1]]))
     data = _ask(fetcher, "comments", f"{base}/posts/{posts}/comments", params)
     with answer_of(SERVICE, 200):
         comments = parse(data, kind="comments", question_url=ref.url)
@@ -88,8 +88,6 @@ def parse(data: Any, *, kind: str, question_url: str | None) -> list[Reply]:
     replies = []
     for i, item in enumerate(items):
         where = f"items[{i}]"
-        if kind == "answers":
-            need(item, "answer_id", int, where)  # named again when asking for the comments
         owner = maybe(item, "owner", dict, where) or {}  # a deleted account has no user_id
         author = maybe(owner, "user_id", int, f"{where}.owner")
         created = maybe(item, "creation_date", int, where)
