@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 import feedparser  # noqa: E402
 import lxml  # noqa: E402
 
-from monitors.feedparse import FeedError, parse_feed  # noqa: E402
-from monitors.fetch import Fetcher, FetchSettings  # noqa: E402
-from monitors.sources.base import SourceState  # noqa: E402
-from monitors.sources.feed import FeedSource  # noqa: E402
+from monitors.ingest.feedparse import FeedError, parse_feed  # noqa: E402
+from monitors.ingest.fetch import Fetcher, FetchSettings  # noqa: E402
+from monitors.ingest.sources.base import SourceState  # noqa: E402
+from monitors.ingest.sources.feed import FeedSource  # noqa: E402
 from tests.fixtures.feed_server import FEEDS_DIR, FeedServer  # noqa: E402
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)

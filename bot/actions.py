@@ -16,7 +16,7 @@ from monitors.metrics import CaseTimes, stats_table
 from monitors.triage import Actor, refusal
 from storage import cases
 from storage.db import session_scope
-from monitors.canonical import canonical_url
+from monitors.ingest.canonical import canonical_url
 from storage.case_times import case_times
 from storage.feedback import UnknownMention, mention_by_link, record_feedback
 from storage.models import Case

@@ -4,8 +4,8 @@ A small threaded WSGI server of its own (the Slack HTTP mode server exists only 
 started by `earful run` when the config has a push source, on EARFUL_PUSH_PORT or the first push source's
 params.port (default 8787). Checks, in this order: path and method; size (1 MB, 413); credentials (401);
 JSON (400); the schema (422, every problem listed); the named source (403 when the credentials belong to
-another). Accepted items go through the same match-score-store path as polled ones (monitors.intake).
-The payload schema and the signature scheme are documented in monitors/push.py.
+another). Accepted items go through the same match-score-store path as polled ones (monitors.ingest.intake).
+The payload schema and the signature scheme are documented in monitors/ingest/push.py.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import sqlalchemy as sa
 
 from monitors.config import Config
-from monitors.ingest import Pipeline
-from monitors.intake import store_mentions
-from monitors.push import (
+from monitors.ingest.pipeline import Pipeline
+from monitors.ingest.intake import store_mentions
+from monitors.ingest.push import (
     MAX_BODY, PayloadError, bearer_token, parse_payload, signature_matches, timestamp_problem, token_matches,
 )
-from monitors.sources.push import DEFAULT_PORT
+from monitors.ingest.sources.push import DEFAULT_PORT
 from storage.db import session_scope
 from storage.sources import source_health
 

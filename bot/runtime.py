@@ -16,9 +16,9 @@ from bot.outbox import Deliverer, Dispatcher
 from monitors.config import Config, Secrets
 from monitors.digest_run import enqueue_due, schedules
 from monitors.escalation import policy_of, sweep
-from monitors.fetch import Fetcher, FetchSettings
-from monitors.ingest import Pipeline
-from monitors.poller import Poller, SourceOutcome
+from monitors.ingest.fetch import Fetcher, FetchSettings
+from monitors.ingest.pipeline import Pipeline
+from monitors.ingest.poller import Poller, SourceOutcome
 from monitors.reply_watch import ReplyWatch
 from monitors.spike_watch import SpikeWatch, worker_name
 from monitors.sync import apply_config

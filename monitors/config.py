@@ -57,7 +57,7 @@ class BrandConfig(_Section):
     @field_validator("query")
     @classmethod
     def _query_compiles(cls, value: str) -> str:
-        from monitors.query import QueryError, compile_query
+        from monitors.ingest.query import QueryError, compile_query
 
         try:
             compile_query(value)
@@ -95,7 +95,7 @@ class SourceConfig(_Section):
 
     @model_validator(mode="after")
     def _kind_and_url(self) -> "SourceConfig":
-        from monitors.sources.registry import SOURCE_KINDS
+        from monitors.ingest.sources.registry import SOURCE_KINDS
 
         kind = SOURCE_KINDS.get(self.kind)
         if kind is None:

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from monitors.fetch import Fetcher, FetchError
+from monitors.ingest.fetch import Fetcher, FetchError
 from monitors.replies import FETCHERS, MIN_INTERVALS
 from monitors.replies.base import Thread, ThreadRef, brand_reply
-from monitors.sources._api import ShapeError
+from monitors.ingest.sources._api import ShapeError
 from storage.cases import CaseError
 from storage.db import session_scope
 from storage.response_clock import WatchedThread, record_response, unanswered_threads

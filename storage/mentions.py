@@ -1,6 +1,6 @@
 """Storing a batch of scored mentions: idempotent upserts, brand matches, stories, and cases for complaints.
 
-One call is one transaction's worth of work for one source poll. The caller (monitors.ingest) has already
+One call is one transaction's worth of work for one source poll. The caller (monitors.ingest.pipeline) has already
 matched and scored every item; this module only decides what is new, what was edited, and what needs a case.
 """
 

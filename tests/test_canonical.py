@@ -5,9 +5,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from monitors.canonical import (TRACKING_PARAMS, _split, canonical_url, content_fingerprint, edit_hash,
+from monitors.ingest.canonical import (TRACKING_PARAMS, _split, canonical_url, content_fingerprint, edit_hash,
                                 unwrap_redirect)
-from monitors.query import tokenize
+from monitors.ingest.query import tokenize
 
 # --- canonical_url ---------------------------------------------------------------------------------------
 

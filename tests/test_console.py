@@ -12,9 +12,9 @@ from sqlmodel import select
 from bot.console import ConsoleDeliverer, ConsoleShell, terminal_text
 from bot.outbox import DeliveryError, Dispatcher
 from monitors.config import parse_config
-from monitors.fetch import Fetcher, FetchSettings
-from monitors.ingest import Pipeline
-from monitors.poller import Poller
+from monitors.ingest.fetch import Fetcher, FetchSettings
+from monitors.ingest.pipeline import Pipeline
+from monitors.ingest.poller import Poller
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Outbox

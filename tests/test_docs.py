@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from monitors.config import Config
-from monitors.sources.registry import SOURCE_KINDS
+from monitors.ingest.sources.registry import SOURCE_KINDS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

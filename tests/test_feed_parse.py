@@ -9,11 +9,11 @@ from datetime import datetime, timezone
 import pytest
 from lxml import etree
 
-from monitors.feedparse import FeedError, parse_feed
-from monitors.feedparse.dates import parse_date
-from monitors.feedparse.encoding import to_utf8
-from monitors.feedparse.htmltext import TEXT_LIMIT, html_to_text
-from monitors.feedparse.mention import author_name
+from monitors.ingest.feedparse import FeedError, parse_feed
+from monitors.ingest.feedparse.dates import parse_date
+from monitors.ingest.feedparse.encoding import to_utf8
+from monitors.ingest.feedparse.htmltext import TEXT_LIMIT, html_to_text
+from monitors.ingest.feedparse.mention import author_name
 from tests.fixtures.feed_server import FEEDS_DIR
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
-from monitors.sources.registry import SOURCE_KINDS
-from monitors.sources.base import SourceState
-from monitors.sources.feed import FeedSource
+from monitors.ingest.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
+from monitors.ingest.sources.registry import SOURCE_KINDS
+from monitors.ingest.sources.base import SourceState
+from monitors.ingest.sources.feed import FeedSource
 
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
 from tests.fixtures.feed_server import FEEDS_DIR

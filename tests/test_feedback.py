@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.actions import execute
 from bot.commands import CommandError, parse_command
-from monitors.canonical import canonical_url
+from monitors.ingest.canonical import canonical_url
 from monitors.triage import Actor
 from monitors.tune import f1_at, propose
 from storage.db import session_scope
@@ -94,8 +94,8 @@ def test_a_brand_threshold_decides_that_brands_cases():
     from datetime import timedelta
 
     from monitors.config import parse_config
-    from monitors.ingest import Pipeline
-    from monitors.sources.base import RawMention
+    from monitors.ingest.pipeline import Pipeline
+    from monitors.ingest.sources.base import RawMention
 
     def opens_case(threshold):
         brand = {"name": "Acme", "query": "acme", **({"threshold": threshold} if threshold is not None else {})}

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 import pytest
 
 from monitors.config import FetchConfig
-from monitors.fetch import (
+from monitors.ingest.fetch import (
     BodyTooLarge,
     FetchError,
     Fetcher,
@@ -26,7 +26,7 @@ from monitors.fetch import (
     backoff_delay,
     retry_after_seconds,
 )
-from monitors.fetch.decode import BoundedDecoder
+from monitors.ingest.fetch.decode import BoundedDecoder
 from tests.fixtures.feed_server import Reply
 
 FAST = FetchSettings(timeout=0.3, total_timeout=0.9, max_bytes=1_000_000)

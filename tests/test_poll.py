@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from monitors.config import parse_config
-from monitors.fetch import Fetcher, FetchSettings
-from monitors.ingest import Pipeline
-from monitors.poller import Poller
-from monitors.sources.base import RawMention
+from monitors.ingest.fetch import Fetcher, FetchSettings
+from monitors.ingest.pipeline import Pipeline
+from monitors.ingest.poller import Poller
+from monitors.ingest.sources.base import RawMention
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Mention, MentionBrand, Outbox, Source
@@ -119,7 +119,7 @@ def test_a_crash_while_storing_loses_nothing(engine, feed_server, monkeypatch):
     """The conditional-GET state is saved with the mentions: a batch that fails to store is fetched again."""
     feed_server.route("/a.xml", rss(("1", COMPLAINT)), content_type="application/rss+xml", etag='"v1"')
     poller = make_poller(engine, feed_server, [{"name": "a", "kind": "feed", "url": feed_server.url("/a.xml")}])
-    import monitors.intake as intake_module  # polled and pushed batches are stored there
+    import monitors.ingest.intake as intake_module  # polled and pushed batches are stored there
 
     def broken_store(**_):
         raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
@@ -163,8 +163,8 @@ def _not_here(*args, **kwargs):
 
 
 def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_engine, feed_server, monkeypatch):
-    from monitors import scoring_pool
-    from monitors.scoring_pool import POOL_MIN_BYTES, POOL_MIN_ITEMS, WORKER_NICENESS
+    from monitors.ingest import pool as scoring_pool
+    from monitors.ingest.pool import POOL_MIN_BYTES, POOL_MIN_ITEMS, WORKER_NICENESS
 
     texts = [COMPLAINT, PRAISE, "Acme release notes are out"]
     filler = " More about it in the next post." * 15
@@ -194,7 +194,7 @@ def test_big_batches_are_scored_in_worker_processes_with_the_same_result(sqlite_
 
 
 def test_a_big_page_that_is_no_feed_fails_in_the_processes_with_a_clear_error(sqlite_engine, feed_server):
-    from monitors.scoring_pool import POOL_MIN_BYTES
+    from monitors.ingest.pool import POOL_MIN_BYTES
 
     page = b"<!DOCTYPE html><html><head><title>Acme blog</title></head><body>" + b"<p>hello</p>" * (
         POOL_MIN_BYTES // 10) + b"</body></html>"
@@ -217,7 +217,7 @@ def test_a_big_page_that_is_no_feed_fails_in_the_processes_with_a_clear_error(sq
 
 
 def test_killed_worker_processes_are_replaced_and_lose_nothing(sqlite_engine, feed_server):
-    from monitors.scoring_pool import POOL_MIN_BYTES
+    from monitors.ingest.pool import POOL_MIN_BYTES
 
     filler = " More about it in the next post." * 15
     items = [(str(i), f"{COMPLAINT} ({i}).{filler}") for i in range(POOL_MIN_BYTES // 400)]
@@ -238,7 +238,7 @@ def test_killed_worker_processes_are_replaced_and_lose_nothing(sqlite_engine, fe
 
 
 def _big_feed(engine, feed_server) -> tuple[Poller, list[tuple[str, str]]]:
-    from monitors.scoring_pool import POOL_MIN_BYTES
+    from monitors.ingest.pool import POOL_MIN_BYTES
 
     filler = " More about it in the next post." * 15
     items = [(str(i), f"{(COMPLAINT, PRAISE)[i % 2]} ({i}).{filler}") for i in range(POOL_MIN_BYTES // 400)]
@@ -264,7 +264,7 @@ def test_while_the_processes_start_big_batches_are_prepared_in_this_process(sqli
 
 
 def _no_processes(poller, monkeypatch) -> None:
-    from monitors import scoring_pool
+    from monitors.ingest import pool as scoring_pool
 
     def no_processes(*args, **kwargs):
         raise OSError("function not implemented: no semaphores here")
@@ -309,7 +309,7 @@ def _three_feeds(engine, feed_server) -> Poller:
 
 def _ready_batches(poller: Poller, engine) -> list:
     """Every source fetched and scored, as the poll loop hands them to storing when they finish together."""
-    from monitors.poller import _Poll
+    from monitors.ingest.poller import _Poll
 
     with session_scope(engine) as session:
         polls = [_Poll(Poller._state(s), s.interval_seconds, s.consecutive_failures, list(s.brands))
@@ -323,7 +323,7 @@ def _ready_batches(poller: Poller, engine) -> list:
 
 
 def test_sources_ready_together_share_one_transaction(engine, feed_server, monkeypatch):
-    import monitors.poller as poller_module
+    import monitors.ingest.poller as poller_module
 
     poller = _three_feeds(engine, feed_server)
     transactions = []
@@ -342,7 +342,7 @@ def test_sources_ready_together_share_one_transaction(engine, feed_server, monke
 
 
 def test_a_batch_that_cannot_be_stored_fails_alone_in_its_group(engine, feed_server, monkeypatch):
-    import monitors.intake as intake_module
+    import monitors.ingest.intake as intake_module
 
     poller = _three_feeds(engine, feed_server)
     ready = _ready_batches(poller, engine)

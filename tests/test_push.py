@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from bot.ingest_server import IngestApp, ingest_port, push_endpoints, serve_ingest, start_ingest_server
 from monitors.config import SourceConfig, parse_config
-from monitors.ingest import Pipeline
-from monitors.push import MAX_BODY, PayloadError, parse_payload, sign, timestamp_problem
+from monitors.ingest.pipeline import Pipeline
+from monitors.ingest.push import MAX_BODY, PayloadError, parse_payload, sign, timestamp_problem
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Mention, Outbox, Source

@@ -2,7 +2,7 @@
 
 import pytest
 
-from monitors.query import BrandRule, CompiledQuery, Matcher, QueryError, compile_brand, compile_query, tokenize
+from monitors.ingest.query import BrandRule, CompiledQuery, Matcher, QueryError, compile_brand, compile_query, tokenize
 
 
 def hits(query: str, text: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.fetch import FetchError
+from monitors.ingest.fetch import FetchError
 from monitors.replies import FETCHERS
 from monitors.replies.base import Reply, Thread, ThreadRef, brand_reply, normalise_handle
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import ConfigError, parse_config
-from monitors.fetch import Fetcher, FetchError, FetchSettings
+from monitors.ingest.fetch import Fetcher, FetchError, FetchSettings
 from monitors.replies import FETCHERS
 from monitors.replies.base import ThreadRef, brand_reply, normalise_handle
 from monitors.reply_watch import ReplyWatch

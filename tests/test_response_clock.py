@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from monitors.config import SlackConfig
 from monitors.escalation import sweep
-from monitors.fetch import Fetcher, FetchSettings
+from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.reply_watch import ReplyWatch
 from monitors.sla import SlaPolicy
 from storage import cases

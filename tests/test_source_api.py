@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from monitors.fetch import ContentError, FetchError
-from monitors.sources._api import (
+from monitors.ingest.fetch import ContentError, FetchError
+from monitors.ingest.sources._api import (
     ShapeError, answer_of, basic_auth, check_keys, env_name, epoch_time, iso_z, optional_text, parse_json, secret,
     secret_or_warning,
 )

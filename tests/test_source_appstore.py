@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, HTTPStatusError
-from monitors.sources.base import SourceState
-from monitors.sources.registry import SOURCE_KINDS
+from monitors.ingest.fetch import ContentError, HTTPStatusError
+from monitors.ingest.sources.base import SourceState
+from monitors.ingest.sources.registry import SOURCE_KINDS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "appstore"
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)

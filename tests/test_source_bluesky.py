@@ -11,10 +11,10 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, HTTPStatusError
-from monitors.sources.registry import SOURCE_KINDS
-from monitors.sources.base import SourceState
-from monitors.sources.bluesky import BlueskySource
+from monitors.ingest.fetch import ContentError, HTTPStatusError
+from monitors.ingest.sources.registry import SOURCE_KINDS
+from monitors.ingest.sources.base import SourceState
+from monitors.ingest.sources.bluesky import BlueskySource
 from tests.fixtures.feed_server import Reply
 
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.config import SourceConfig
-from monitors.fetch import ContentError, HTTPStatusError
-from monitors.sources.base import SourceState
-from monitors.sources.registry import SOURCE_KINDS
+from monitors.ingest.fetch import ContentError, HTTPStatusError
+from monitors.ingest.sources.base import SourceState
+from monitors.ingest.sources.registry import SOURCE_KINDS
 from tests.fixtures.feed_server import Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "github"

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from monitors.ingest import priority
-from monitors.intake import store_rows
-from monitors.velocity import bump, velocity_factor
+from monitors.ingest.pipeline import priority
+from monitors.ingest.intake import store_rows
+from monitors.ingest.velocity import bump, velocity_factor
 from storage import cases
 from storage.db import session_scope
 from storage.models import Case, Mention

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitors.feedparse.dates import parse_date
-from monitors.fetch import Fetcher, HTTPStatusError
+from monitors.ingest.feedparse.dates import parse_date
+from monitors.ingest.fetch import Fetcher, HTTPStatusError
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._api import answer_of, maybe, need
+from monitors.ingest.sources._api import answer_of, maybe, need
 
 DEFAULT_URL = "https://public.api.bsky.app"
 THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"

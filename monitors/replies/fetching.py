@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitors.fetch import Fetcher, HTTPStatusError
-from monitors.sources._api import get_json
+from monitors.ingest.fetch import Fetcher, HTTPStatusError
+from monitors.ingest.sources._api import get_json
 
 GONE_STATUSES = (404, 410)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from monitors.fetch import Fetcher, FetchError
+from monitors.ingest.fetch import Fetcher, FetchError
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._api import answer_of, iso_time, maybe, need, post_json, secret
-from monitors.sources.github import API_HEADERS, SERVICE, call, graphql_url
+from monitors.ingest.sources._api import answer_of, iso_time, maybe, need, post_json, secret
+from monitors.ingest.sources.github import API_HEADERS, SERVICE, call, graphql_url
 
 DEFAULT_URL = "https://api.github.com"
 _ISSUE = re.compile(r"^([\w.-]+/[\w.-]+)#(\d+)$")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitors.fetch import Fetcher
+from monitors.ingest.fetch import Fetcher
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._api import answer_of, epoch_time, maybe, need
+from monitors.ingest.sources._api import answer_of, epoch_time, maybe, need
 
 DEFAULT_URL = "https://hn.algolia.com/api/v1"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"

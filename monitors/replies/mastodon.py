@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitors.fetch import Fetcher
+from monitors.ingest.fetch import Fetcher
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._api import answer_of, iso_time, maybe, need, secret
+from monitors.ingest.sources._api import answer_of, iso_time, maybe, need, secret
 
 DEFAULT_URL = "https://mastodon.social"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from monitors.fetch import Fetcher
+from monitors.ingest.fetch import Fetcher
 from monitors.replies.base import Reply, Thread, ThreadRef
 from monitors.replies.fetching import get_thread_json
-from monitors.sources._api import TokenCache, answer_of, epoch_time, maybe, need
-from monitors.sources.reddit import app_access
+from monitors.ingest.sources._api import TokenCache, answer_of, epoch_time, maybe, need
+from monitors.ingest.sources.reddit import app_access
 
 DEFAULT_URL = "https://www.reddit.com"
 WEB = "https://www.reddit.com"
@@ -84,6 +84,6 @@ def _reply(data: dict[str, Any]) -> Reply:
 
 
 def raise_shape(message: str) -> None:
-    from monitors.sources._api import ShapeError
+    from monitors.ingest.sources._api import ShapeError
 
     raise ShapeError(message)

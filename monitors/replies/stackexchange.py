@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitors.fetch import Fetcher, FetchError
+from monitors.ingest.fetch import Fetcher, FetchError
 from monitors.replies.base import Reply, Thread, ThreadRef
-from monitors.sources._api import answer_of, as_int, epoch_time, maybe, need, secret_or_warning
-from monitors.sources.stackexchange import DEFAULT_URL, SERVICE, call_api
+from monitors.ingest.sources._api import answer_of, as_int, epoch_time, maybe, need, secret_or_warning
+from monitors.ingest.sources.stackexchange import DEFAULT_URL, SERVICE, call_api
 
 MAX_POSTS = 100  # ids one request may name
 _QUESTION = re.compile(r"^stackexchange:(?P<site>[^:]+):q(?P<id>\d+)$")
