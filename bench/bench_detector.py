@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
-from monitors.complaints import MAX_CHARS, assess  # noqa: E402
-from monitors.scoring import Scorer  # noqa: E402
-from monitors.sentiment import FastSentimentIntensityAnalyzer  # noqa: E402
+from monitors.scoring.complaints import MAX_CHARS, assess  # noqa: E402
+from monitors.scoring.scorer import Scorer  # noqa: E402
+from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer  # noqa: E402
 
 BRANDS = ["Acme", "Globex", "Initech", "Umbrella Air", "Hooli Mobile", "Vandelay Foods", "Soylent Bank"]
 THINGS = ["order", "parcel", "flight", "account", "router", "subscription", "invoice", "app", "charger", "booking"]

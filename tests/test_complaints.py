@@ -6,9 +6,9 @@
 import random
 import re
 
-from monitors.complaints import MAX_CHARS, assess
-from monitors.cues.lexicon import CUES, FAMILIES
-from monitors.cues.matcher import CueMatcher, leading_tokens, source
+from monitors.scoring.complaints import MAX_CHARS, assess
+from monitors.scoring.cues.lexicon import CUES, FAMILIES
+from monitors.scoring.cues.matcher import CueMatcher, leading_tokens, source
 
 
 def is_complaint(text: str, compound: float = 0.0, **kwargs) -> bool:

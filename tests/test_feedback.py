@@ -9,7 +9,7 @@ from bot.actions import execute
 from bot.commands import CommandError, parse_command
 from monitors.ingest.canonical import canonical_url
 from monitors.triage import Actor
-from monitors.tune import f1_at, propose
+from monitors.scoring.tune import f1_at, propose
 from storage.db import session_scope
 from storage.feedback import feedback_samples
 from storage.models import Feedback, Mention

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.scoring import DEFAULT_THRESHOLD, Score, Scorer, score_lines, sentiment_label
+from monitors.scoring.scorer import DEFAULT_THRESHOLD, Score, Scorer, score_lines, sentiment_label
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORER = Scorer()  # VADER is slow to build: one for the module
@@ -92,7 +92,7 @@ def test_score_lines_follows_the_contract():
 def test_module_runs_as_a_filter():
     stdin = "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(
         ["No response from support for a week, this is unacceptable", "Just landed, great flight"]))
-    done = subprocess.run([sys.executable, "-m", "monitors.scoring"], input=stdin, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "monitors.scoring.scorer"], input=stdin, capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     answers = [json.loads(line) for line in done.stdout.splitlines()]

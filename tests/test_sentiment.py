@@ -13,7 +13,7 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
-from monitors.sentiment import FastSentimentIntensityAnalyzer
+from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
 
 DEV_CSV = Path("/work/shared/data/complaints/dev.csv")
 STOCK = SentimentIntensityAnalyzer()

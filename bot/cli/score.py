@@ -15,7 +15,7 @@ from bot.cli._common import err
 @app.command()
 def score(threshold: Optional[float] = typer.Option(None, help="Complaint threshold 0..1 [default: the detector's].")) -> None:
     """Read {"id", "text"} JSON lines on stdin; write {"id", "sentiment", "label", "complaint", "complaint_score"}."""
-    from monitors.scoring import Scorer
+    from monitors.scoring.scorer import Scorer
 
     scorer = Scorer() if threshold is None else Scorer(threshold=threshold)
     bad = 0

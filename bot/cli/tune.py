@@ -18,7 +18,7 @@ def tune(
     min_samples: int = typer.Option(30, "--min-samples", min=2, help="Verdicts a brand needs before a proposal."),
 ) -> None:
     """Propose complaint thresholds per brand from 'Not a complaint' dismissals and 'complaint' marks."""
-    from monitors.tune import propose
+    from monitors.scoring.tune import propose
     from storage.db import session_scope
     from storage.feedback import feedback_samples
 

@@ -5,6 +5,6 @@ scoring, and the complaint cue matcher. The workers are forked from the server w
 """
 
 import monitors.ingest.pool  # noqa: F401 - imported for its module's sake
-from monitors import complaints
+from monitors.scoring import complaints
 
 complaints.warm_up()

@@ -1,6 +1,6 @@
 """The complaint detector: does the writer say reality fell short of what they expected from a product or service?
 
-Pure and fast. The lexicon's cues (`monitors.cues.lexicon`) are found in one scan; their hand-set weights, capped
+Pure and fast. The lexicon's cues (`monitors.scoring.cues.lexicon`) are found in one scan; their hand-set weights, capped
 per family, are added to a prior, to the sentiment the caller measured (VADER's compound, so this module needs no
 sentiment library) and to the star rating when there is one, and a logistic turns the sum into a 0..1 score.
 Every cue that fired is named in the result, so a person can see why.
@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from monitors.cues.lexicon import CUES, FAMILIES, VOICE
-from monitors.cues.matcher import CueMatcher, Hit
+from monitors.scoring.cues.lexicon import CUES, FAMILIES, VOICE
+from monitors.scoring.cues.matcher import CueMatcher, Hit
 
 # Long posts (articles, forum threads) are judged on their opening: complaints say what is wrong early, and it
 # bounds the time one mention can take.

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
-from monitors.cues.lexicon import Cue
+from monitors.scoring.cues.lexicon import Cue
 
 _END = r"(?:(?!\w)|(?<=[^\w\s]))"  # a cue ends at a word edge, or on a symbol such as an emoji or "?"
 _LINK = re.compile(r"https?://\S+|www\.\S+")

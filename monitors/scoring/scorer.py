@@ -1,4 +1,4 @@
-"""Sentiment and complaint scoring for one mention: VADER for polarity, `monitors.complaints` for the rest.
+"""Sentiment and complaint scoring for one mention: VADER for polarity, `monitors.scoring.complaints` for the rest.
 
 Run as a module it is a filter: JSON lines {"id", "text"} on stdin, one JSON line
 {"id", "sentiment", "label", "complaint", "complaint_score"} per input on stdout (the `earful score` contract).
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from monitors.complaints import MAX_CHARS, assess
-from monitors.sentiment import FastSentimentIntensityAnalyzer
+from monitors.scoring.complaints import MAX_CHARS, assess
+from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
 
 NEUTRAL_BAND = 0.05  # VADER's own recommended cut between neutral and polar compound scores
 DEFAULT_THRESHOLD = 0.5
