@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.cards import age, local_time
 from bot.commands import HELP, Command
-from monitors.metrics import CaseTimes, stats_table
-from monitors.triage import Actor, refusal
+from monitors.cases.response_times import CaseTimes, stats_table
+from monitors.cases.triage import Actor, refusal
 from storage import cases
 from storage.db import session_scope
 from monitors.ingest.canonical import canonical_url

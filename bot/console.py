@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from bot.actions import execute
 from bot.cards import Message
 from bot.commands import CommandError, parse_command
-from monitors.triage import Actor
+from monitors.cases.triage import Actor
 
 CONSOLE_CHANNEL = "console"
 

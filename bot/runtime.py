@@ -15,11 +15,11 @@ from bot.console import ConsoleDeliverer
 from bot.outbox import Deliverer, Dispatcher
 from monitors.config import Config, Secrets
 from monitors.digest_run import enqueue_due, schedules
-from monitors.escalation import policy_of, sweep
+from monitors.cases.escalation import policy_of, sweep
 from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.poller import Poller, SourceOutcome
-from monitors.reply_watch import ReplyWatch
+from monitors.cases.replies.watch import ReplyWatch
 from monitors.spike_watch import SpikeWatch, worker_name
 from monitors.sync import apply_config
 from storage.cases import wake_snoozed

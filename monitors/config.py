@@ -68,8 +68,8 @@ class BrandConfig(_Section):
     @field_validator("handles")
     @classmethod
     def _handles_name_accounts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        from monitors.replies import FETCHERS
-        from monitors.replies.base import normalise_handle
+        from monitors.cases.replies import FETCHERS
+        from monitors.cases.replies.base import normalise_handle
 
         # a misspelt platform or a display name would silently match nobody: say so now, rather than never
         # recognise an answer
@@ -120,7 +120,7 @@ class ComplaintConfig(_Section):
     threshold: float = Field(default=0.5, ge=0, le=1)
     sla: Duration = 4 * 3600
     max_age: Duration = 7 * 86400  # older complaints are stored but open no case (a first poll finds old posts)
-    # the response clock (see monitors/sla.py)
+    # the response clock (see monitors/cases/sla.py)
     sla_high: Duration | None = None  # a shorter SLA for cases with priority >= high_priority
     high_priority: float = Field(default=2.0, ge=0)
     remind_at: float = Field(default=0.75, gt=0, lt=1)  # share of the SLA gone when the claimer is reminded

@@ -8,7 +8,7 @@ from sqlmodel import select
 from bot.actions import execute
 from bot.commands import CommandError, parse_command
 from monitors.ingest.canonical import canonical_url
-from monitors.triage import Actor
+from monitors.cases.triage import Actor
 from monitors.scoring.tune import f1_at, propose
 from storage.db import session_scope
 from storage.feedback import feedback_samples

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from monitors.metrics import CaseTimes, group_stats, median, percentile, short, stats_table
+from monitors.cases.response_times import CaseTimes, group_stats, median, percentile, short, stats_table
 from storage import cases
 from storage.case_times import case_times
 from storage.db import session_scope

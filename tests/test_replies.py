@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from monitors.ingest.fetch import FetchError
-from monitors.replies import FETCHERS
-from monitors.replies.base import Reply, Thread, ThreadRef, brand_reply, normalise_handle
+from monitors.cases.replies import FETCHERS
+from monitors.cases.replies.base import Reply, Thread, ThreadRef, brand_reply, normalise_handle
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "replies"
 NOON = datetime(2026, 11, 7, 12, 0, tzinfo=timezone.utc)

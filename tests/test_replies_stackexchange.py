@@ -11,9 +11,9 @@ import pytest
 
 from monitors.config import ConfigError, parse_config
 from monitors.ingest.fetch import Fetcher, FetchError, FetchSettings
-from monitors.replies import FETCHERS
-from monitors.replies.base import ThreadRef, brand_reply, normalise_handle
-from monitors.reply_watch import ReplyWatch
+from monitors.cases.replies import FETCHERS
+from monitors.cases.replies.base import ThreadRef, brand_reply, normalise_handle
+from monitors.cases.replies.watch import ReplyWatch
 from storage.db import session_scope
 from storage.mentions import NewMention, store_batch
 from storage.models import Case, Event
@@ -173,7 +173,7 @@ def test_an_answer_in_another_shape_is_a_clear_error(feed_server, fetcher):
 
 
 def test_the_apis_backoff_pauses_that_method_for_every_question(feed_server, fetcher, monkeypatch):
-    from monitors.replies import stackexchange
+    from monitors.cases.replies import stackexchange
 
     clock = [1000.0]
     monkeypatch.setattr(stackexchange, "_monotonic", lambda: clock[0])

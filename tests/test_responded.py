@@ -9,7 +9,7 @@ import pytest
 from bot.actions import execute
 from bot.console import terminal_text
 from bot.commands import CommandError, parse_command
-from monitors.triage import Actor
+from monitors.cases.triage import Actor
 from storage.db import session_scope
 from storage.models import Case
 from tests.test_response_clock import PUBLISHED, events, world

@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import select
 
 from monitors.config import SlackConfig
-from monitors.escalation import sweep
+from monitors.cases.escalation import sweep
 from monitors.ingest.fetch import Fetcher, FetchSettings
-from monitors.reply_watch import ReplyWatch
-from monitors.sla import SlaPolicy
+from monitors.cases.replies.watch import ReplyWatch
+from monitors.cases.sla import SlaPolicy
 from storage import cases
 from storage.db import make_engine, session_scope
 from storage.mentions import NewMention, store_batch

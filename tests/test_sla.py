@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from monitors.sla import (ClockFacts, SlaPolicy, due_at, due_now, escalation_start, may_follow_up, remind_time,
+from monitors.cases.sla import (ClockFacts, SlaPolicy, due_at, due_now, escalation_start, may_follow_up, remind_time,
                           sla_length)
 
 UTC = timezone.utc

@@ -19,7 +19,7 @@ def stats(
 ) -> None:
     """Response times per brand and per agent for the cases opened in a period."""
     from bot.clock import utcnow
-    from monitors.metrics import CaseTimes, stats_table
+    from monitors.cases.response_times import CaseTimes, stats_table
     from storage.case_times import case_times
     from storage.db import session_scope
 

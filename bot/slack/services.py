@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from bot.clock import utcnow
 from bot.slack.directory import Directory
 from monitors.config import Config
-from monitors.triage import Actor
+from monitors.cases.triage import Actor
 
 
 class SeenEvents:

@@ -13,7 +13,7 @@ from monitors.ingest.canonical import canonical_url, content_fingerprint, edit_h
 from monitors.config import Config
 from monitors.ingest.query import Matcher, compile_brand, tokenize
 from monitors.scoring.scorer import Scorer
-from monitors.sla import SlaPolicy, sla_length
+from monitors.cases.sla import SlaPolicy, sla_length
 from monitors.ingest.sources.base import RawMention
 from storage.rows import NewMention
 

@@ -14,7 +14,7 @@ from bot.commands import Command
 from bot.slack.ids import ActionId, CaseRef
 from bot.slack.listeners._common import FAILED, carry_out, tell
 from bot.slack.views import resolve_modal
-from monitors.triage import refusal
+from monitors.cases.triage import refusal
 from storage import cases
 from storage.db import session_scope
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from monitors.ingest.fetch import Fetcher
-from monitors.replies.base import Reply, Thread, ThreadRef
-from monitors.replies.fetching import get_thread_json
+from monitors.cases.replies.base import Reply, Thread, ThreadRef
+from monitors.cases.replies.fetching import get_thread_json
 from monitors.ingest.sources._api import answer_of, epoch_time, maybe, need
 
 DEFAULT_URL = "https://hn.algolia.com/api/v1"

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from monitors.ingest.fetch import Fetcher
-from monitors.replies.base import Reply, Thread, ThreadRef
-from monitors.replies.fetching import get_thread_json
+from monitors.cases.replies.base import Reply, Thread, ThreadRef
+from monitors.cases.replies.fetching import get_thread_json
 from monitors.ingest.sources._api import TokenCache, answer_of, epoch_time, maybe, need
 from monitors.ingest.sources.reddit import app_access
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from monitors.replies import bluesky, github, hackernews, mastodon, reddit, stackexchange
-from monitors.replies.base import Thread, ThreadRef
+from monitors.cases.replies import bluesky, github, hackernews, mastodon, reddit, stackexchange
+from monitors.cases.replies.base import Thread, ThreadRef
 
 # source kind -> fetch(fetcher, ref) -> Thread
 FETCHERS = {

@@ -6,8 +6,8 @@ from typing import Any
 
 from monitors.ingest.feedparse.dates import parse_date
 from monitors.ingest.fetch import Fetcher, HTTPStatusError
-from monitors.replies.base import Reply, Thread, ThreadRef
-from monitors.replies.fetching import get_thread_json
+from monitors.cases.replies.base import Reply, Thread, ThreadRef
+from monitors.cases.replies.fetching import get_thread_json
 from monitors.ingest.sources._api import answer_of, maybe, need
 
 DEFAULT_URL = "https://public.api.bsky.app"

@@ -1,4 +1,4 @@
-"""The escalation sweep: for every unanswered case, send what its clock says is due (monitors.sla decides;
+"""The escalation sweep: for every unanswered case, send what its clock says is due (monitors.cases.sla decides;
 storage.response_clock makes each message happen once, whichever worker gets there first)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from monitors.config import ComplaintConfig, SlackConfig
-from monitors.sla import ClockFacts, SlaPolicy, due_now
+from monitors.cases.sla import ClockFacts, SlaPolicy, due_now
 from storage.response_clock import escalate, remind, running_clocks
 
 

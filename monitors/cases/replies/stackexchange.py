@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitors.ingest.fetch import Fetcher, FetchError
-from monitors.replies.base import Reply, Thread, ThreadRef
+from monitors.cases.replies.base import Reply, Thread, ThreadRef
 from monitors.ingest.sources._api import answer_of, as_int, epoch_time, maybe, need, secret_or_warning
 from monitors.ingest.sources.stackexchange import DEFAULT_URL, SERVICE, call_api
 

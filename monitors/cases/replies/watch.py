@@ -2,7 +2,7 @@
 brand's own accounts has replied there, so nobody has to tell Slack about an answer given on the platform.
 
 Each case's thread is read at most once per `interval` per process; a failure for one thread is logged and the
-rest go on. Reading is per platform (monitors.replies); deciding is base.brand_reply; recording is storage.
+rest go on. Reading is per platform (monitors.cases.replies); deciding is base.brand_reply; recording is storage.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from monitors.ingest.fetch import Fetcher, FetchError
-from monitors.replies import FETCHERS, MIN_INTERVALS
-from monitors.replies.base import Thread, ThreadRef, brand_reply
+from monitors.cases.replies import FETCHERS, MIN_INTERVALS
+from monitors.cases.replies.base import Thread, ThreadRef, brand_reply
 from monitors.ingest.sources._api import ShapeError
 from storage.cases import CaseError
 from storage.db import session_scope

@@ -6,8 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitors.ingest.fetch import Fetcher
-from monitors.replies.base import Reply, Thread, ThreadRef
-from monitors.replies.fetching import get_thread_json
+from monitors.cases.replies.base import Reply, Thread, ThreadRef
+from monitors.cases.replies.fetching import get_thread_json
 from monitors.ingest.sources._api import answer_of, iso_time, maybe, need, secret
 
 DEFAULT_URL = "https://mastodon.social"

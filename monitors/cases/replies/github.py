@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from monitors.ingest.fetch import Fetcher, FetchError
-from monitors.replies.base import Reply, Thread, ThreadRef
-from monitors.replies.fetching import get_thread_json
+from monitors.cases.replies.base import Reply, Thread, ThreadRef
+from monitors.cases.replies.fetching import get_thread_json
 from monitors.ingest.sources._api import answer_of, iso_time, maybe, need, post_json, secret
 from monitors.ingest.sources.github import API_HEADERS, SERVICE, call, graphql_url
 
