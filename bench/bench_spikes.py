@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitors.spikes import SpikeDetector  # noqa: E402
+from monitors.spikes.detector import SpikeDetector  # noqa: E402
 
 ROWS = 15_900  # about 55 days at 5 minutes
 

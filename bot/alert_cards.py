@@ -13,8 +13,8 @@ from typing import Any
 from bot.cards import (CONTEXT_LIMIT, FALLBACK_LIMIT, Message, _button, _section, escape, fit, local_time, safe_url,
                        trim, user_ref)
 from bot.slack.ids import ActionId, AlertRef, BlockId
-from monitors.spike_report import AlertReport
-from monitors.spikes import human_span
+from monitors.spikes.report import AlertReport
+from monitors.spikes.detector import human_span
 
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")
 

@@ -36,8 +36,8 @@ from monitors.chart import render_chart
 from monitors.config import SlackConfig
 from monitors.digest_period import Period
 from monitors.digest_run import gather, period_of
-from monitors.spike_chart import render_spike_chart
-from monitors.spike_report import AlertGone, alert_report, chart_points
+from monitors.spikes.chart import render_spike_chart
+from monitors.spikes.report import AlertGone, alert_report, chart_points
 from storage import spikes
 from storage.cases import CaseNotFound, case_view, cases_by_id, earlier_events, get_event, record_card
 from storage.db import session_scope

@@ -20,7 +20,7 @@ from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.poller import Poller, SourceOutcome
 from monitors.cases.replies.watch import ReplyWatch
-from monitors.spike_watch import SpikeWatch, worker_name
+from monitors.spikes.watch import SpikeWatch, worker_name
 from monitors.sync import apply_config
 from storage.cases import wake_snoozed
 from storage.db import open_database, session_scope

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import _register_commands, app
-from monitors.backtest import SeriesError, parse_series, replay, result_rows
+from monitors.spikes.backtest import SeriesError, parse_series, replay, result_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 NAB_DATA = Path(os.environ.get("EARFUL_NAB_DATA", "/work/shared/data/spikes"))

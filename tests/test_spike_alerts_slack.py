@@ -10,7 +10,7 @@ import pytest
 from bot.console import terminal_text
 from bot.slack.ids import ActionId, AlertRef
 from monitors.config import SlackConfig
-from monitors.spike_watch import SpikeWatch
+from monitors.spikes.watch import SpikeWatch
 from storage.db import session_scope
 from storage.models import SpikeAlert
 from tests.fixtures.slack_world import Triage, action_request

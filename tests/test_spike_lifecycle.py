@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from bot.alert_cards import render_alert, render_pointer
 from bot.console import ConsoleDeliverer, terminal_text
 from bot.outbox import CardPlace, complaint_card_place
-from monitors.spike_alerts import AlertState, next_change
-from monitors.spike_report import AlertReport
-from monitors.spikes import Explanation, Verdict
+from monitors.spikes.alerts import AlertState, next_change
+from monitors.spikes.report import AlertReport
+from monitors.spikes.detector import Explanation, Verdict
 from storage.models import SpikeAlert
 from storage.spikes import SpikePost
 

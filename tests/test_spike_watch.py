@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import select
 
 from monitors.config import Config, SlackConfig
-from monitors.spike_watch import SpikeWatch, floor_to, last_due_bucket
+from monitors.spikes.watch import SpikeWatch, floor_to, last_due_bucket
 from storage.db import session_scope
 from storage.models import Outbox, SpikeAlert
 from storage.sources import BrandSpec, SourceSpec, sync_brands, sync_sources

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from monitors.spikes import SpikeDetector, SpikeSettings, Verdict, human_span
+from monitors.spikes.detector import SpikeDetector, SpikeSettings, Verdict, human_span
 
 START = datetime(2024, 1, 1)  # a Monday
 FIVE_MIN = timedelta(minutes=5)

@@ -18,10 +18,10 @@ from rich.markup import escape
 from bot.cli import app
 from bot.cli._common import ConfigOption, database_or_exit, fail, load_or_exit
 from bot.clock import utcnow
-from monitors.backtest import OUTPUT_HEADER, SeriesError, parse_series, replay, result_rows
+from monitors.spikes.backtest import OUTPUT_HEADER, SeriesError, parse_series, replay, result_rows
 from monitors.config import Secrets, parse_duration
-from monitors.spike_watch import detector_settings, stored_series
-from monitors.spikes import human_span
+from monitors.spikes.watch import detector_settings, stored_series
+from monitors.spikes.detector import human_span
 from storage.db import session_scope
 from storage.spikes import brand_id_by_name
 

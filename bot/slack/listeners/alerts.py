@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 
 from bot.slack.ids import ActionId, AlertRef
 from bot.slack.listeners._common import FAILED, tell
-from monitors.spike_watch import enqueue_alert_update
-from monitors.spikes import human_span
+from monitors.spikes.watch import enqueue_alert_update
+from monitors.spikes.detector import human_span
 from storage import spikes
 from storage.db import session_scope
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from monitors.spikes import Verdict
+from monitors.spikes.detector import Verdict
 
 ALERT_LINE = 0.5  # a verdict's score exactly at the detector's alert line
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitors.spikes import SpikeDetector, SpikeSettings, Verdict
+from monitors.spikes.detector import SpikeDetector, SpikeSettings, Verdict
 
 OUTPUT_HEADER = ("timestamp", "value", "anomaly_score", "alert")
 

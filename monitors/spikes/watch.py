@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitors.config import Config, SpikesConfig
-from monitors.spike_alerts import AlertState, Change, next_change
-from monitors.spikes import SpikeDetector, SpikeSettings, Verdict
+from monitors.spikes.alerts import AlertState, Change, next_change
+from monitors.spikes.detector import SpikeDetector, SpikeSettings, Verdict
 from storage import spikes as store
 from storage.db import session_scope
 from storage.models import SpikeAlert
