@@ -1,7 +1,7 @@
 """Digest benchmark: compose the managers' digest over a database of 1,000,000 mentions, on SQLite and PostgreSQL.
 
 Builds a year of mentions for six brands (three of them competitors) from twenty sources, with cases, audit
-events and spike alerts, using bulk Core inserts. Then times `monitors.digest_run.gather` (every query plus the
+events and spike alerts, using bulk Core inserts. Then times `monitors.digest.run.gather` (every query plus the
 pure composition) for the daily and the weekly digest, median of several runs, and the chart rendering apart.
 PostgreSQL gets a database of its own, created here and dropped afterwards.
 
@@ -192,9 +192,9 @@ def prepare(engine: sa.Engine) -> dict:
 
 
 def time_digest(engine: sa.Engine, *, runs: int) -> dict:
-    from monitors.chart import render_chart
-    from monitors.digest_period import daily, local_date, weekly_ending
-    from monitors.digest_run import gather
+    from monitors.digest.chart import render_chart
+    from monitors.digest.period import daily, local_date, weekly_ending
+    from monitors.digest.run import gather
 
     yesterday = local_date(NOW, "Europe/London") - timedelta(days=1)
     results = {}

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.cards import SECTION_LIMIT, Message, escape, trim
 from bot.digest_sections import Section, Style, context_line, sections, summary, title_of
-from monitors.digest import Digest
+from monitors.digest.compose import Digest
 
 HEADER_LIMIT = 150
 MAX_BLOCKS = 50

@@ -12,7 +12,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.cards import fit, safe_url, user_ref
-from monitors.digest import BrandLine, CaseStats, Digest, SourceIssue
+from monitors.digest.compose import BrandLine, CaseStats, Digest, SourceIssue
 from storage.digest_queries import NegativePost, SpikeRow, WaitingCase
 
 BRAND_LINES = 10  # brands listed by name; the rest fold into one line

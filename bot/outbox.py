@@ -32,10 +32,10 @@ from bot.alert_cards import render_alert, render_pointer
 from bot.cards import Message, render_card, render_event, render_flood_summary
 from bot.clock_sends import ClockSends
 from bot.digest_blocks import digest_message, digest_text
-from monitors.chart import render_chart
+from monitors.digest.chart import render_chart
 from monitors.config import SlackConfig
-from monitors.digest_period import Period
-from monitors.digest_run import gather, period_of
+from monitors.digest.period import Period
+from monitors.digest.run import gather, period_of
 from monitors.spikes.chart import render_spike_chart
 from monitors.spikes.report import AlertGone, alert_report, chart_points
 from storage import spikes

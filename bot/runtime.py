@@ -14,7 +14,7 @@ from bot.clock import utcnow
 from bot.console import ConsoleDeliverer
 from bot.outbox import Deliverer, Dispatcher
 from monitors.config import Config, Secrets
-from monitors.digest_run import enqueue_due, schedules
+from monitors.digest.run import enqueue_due, schedules
 from monitors.cases.escalation import policy_of, sweep
 from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.ingest.pipeline import Pipeline

@@ -151,7 +151,7 @@ class ScheduleConfig(_Section):
     @field_validator("weekly_digest_day")
     @classmethod
     def _weekday(cls, value: str) -> str:
-        from monitors.digest_period import WEEKDAYS
+        from monitors.digest.period import WEEKDAYS
 
         if value and value.strip().lower() not in WEEKDAYS:
             raise ValueError(f"{value!r} is not a weekday (monday … sunday), or leave it empty")

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from bot.digest_blocks import digest_message, digest_text, pack
 from bot.digest_sections import Style, duration, sections
-from monitors.digest import Inputs, compose, median, percentile, source_issues
-from monitors.digest_period import daily
-from monitors.digest_terms import brand_terms, top_terms, words
+from monitors.digest.compose import Inputs, compose, median, percentile, source_issues
+from monitors.digest.period import daily
+from monitors.digest.terms import brand_terms, top_terms, words
 from storage.digest_queries import (AgentAction, BrandRow, CaseRow, DayCount, NegativePost, SourceRow, SpikeRow,
                                     WaitingCase)
 from tests.fixtures.slack_limits import check_blocks

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monitors.chart import render_chart
-from monitors.digest import ChartData, ChartSeries
+from monitors.digest.chart import render_chart
+from monitors.digest.compose import ChartData, ChartSeries
 from storage.db import make_engine, migrate
 from tests.test_cli import earful
 from tests.test_digest_world import build_world
@@ -50,7 +50,7 @@ def test_the_chart_is_a_sensible_png(brands):
 def test_the_chart_renders_without_a_display():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["MPLBACKEND"] = "TkAgg"  # even when told to use a GUI backend, the chart draws on Agg
-    code = ("from tests.test_digest_output import chart_data; from monitors.chart import render_chart; "
+    code = ("from tests.test_digest_output import chart_data; from monitors.digest.chart import render_chart; "
             "import sys; sys.stdout.buffer.write(render_chart(chart_data(4)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr.decode()

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from monitors.digest_period import (CHART_DAYS, Plan, daily, day_bounds, latest_due, local_date, scheduled_on,
+from monitors.digest.period import (CHART_DAYS, Plan, daily, day_bounds, latest_due, local_date, scheduled_on,
                                     weekday_number, weekly_ending)
 
 LONDON = "Europe/London"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from monitors.config import Config, ScheduleConfig, SlackConfig
-from monitors.digest_run import enqueue_due, schedules
+from monitors.digest.run import enqueue_due, schedules
 from storage.db import make_engine, session_scope
 from storage.models import JobRun, Outbox
 

@@ -14,7 +14,7 @@ from bot.console import ConsoleDeliverer
 from bot.outbox import Dispatcher
 from bot.slack.deliver import SlackDeliverer, make_client
 from monitors.config import Config, ScheduleConfig, SlackConfig
-from monitors.digest_run import enqueue_due, schedules
+from monitors.digest.run import enqueue_due, schedules
 from storage.db import session_scope
 from storage.models import Outbox
 from tests.fixtures.slack_world import Triage, command_request

@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from monitors.digest import Digest
-from monitors.digest_period import daily
-from monitors.digest_run import gather
+from monitors.digest.compose import Digest
+from monitors.digest.period import daily
+from monitors.digest.run import gather
 from storage import cases
 from storage.db import session_scope
 from storage.mentions import NewMention, store_batch

@@ -25,10 +25,10 @@ def digest(
     """Compose the digest for a day (or a week) and print it; scheduled digests are sent by `earful run`."""
     from bot.clock import utcnow
     from bot.digest_blocks import digest_text
-    from monitors.chart import render_chart
+    from monitors.digest.chart import render_chart
     from monitors.config import Secrets
-    from monitors.digest_period import daily, local_date, weekly_ending
-    from monitors.digest_run import UnknownBrand, gather
+    from monitors.digest.period import daily, local_date, weekly_ending
+    from monitors.digest.run import UnknownBrand, gather
     from storage.db import session_scope
     from storage.rollup import refresh_rollup
 

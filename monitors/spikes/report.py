@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from monitors.digest_terms import brand_terms, top_terms
+from monitors.digest.terms import brand_terms, top_terms
 from monitors.spikes.watch import floor_to, series
 from storage import spikes as store
 from storage.models import Brand, SpikeAlert

@@ -16,8 +16,8 @@ from bot.digest_blocks import digest_message
 from bot.slack.services import Services
 from bot.slack.listeners._common import FAILED, carry_out
 from bot.slack.views import help_reply, queue_reply
-from monitors.digest_period import daily, local_date
-from monitors.digest_run import UnknownBrand, gather
+from monitors.digest.period import daily, local_date
+from monitors.digest.run import UnknownBrand, gather
 from storage import cases
 from storage.db import session_scope
 from storage.sources import brands

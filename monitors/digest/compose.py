@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from monitors.digest_period import CHART_DAYS, Period
-from monitors.digest_terms import brand_terms, top_terms
+from monitors.digest.period import CHART_DAYS, Period
+from monitors.digest.terms import brand_terms, top_terms
 from storage.digest_queries import (AgentAction, BrandRow, CaseRow, DayCount, NegativePost, SourceRow, SpikeRow,
                                     WaitingCase)
 
@@ -28,7 +28,7 @@ REMOVED = "removed from the configuration"
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything the digest is made of, as read from storage (see monitors.digest_run.gather)."""
+    """Everything the digest is made of, as read from storage (see monitors.digest.run.gather)."""
 
     period: Period
     brands: list[BrandRow]

@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from monitors.digest import ChartData
+from monitors.digest.compose import ChartData
 
 PANELS = 6  # brands drawn; the rest are summed into "others" in the share-of-voice bar only
 COLOURS = {"negative": "#d9534f", "neutral": "#b8b8b8", "positive": "#4caf50"}

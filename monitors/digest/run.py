@@ -15,8 +15,8 @@ from typing import Any
 from sqlmodel import Session
 
 from monitors.config import Config
-from monitors.digest import Digest, Inputs, compose
-from monitors.digest_period import LATE_AFTER, Due, Period, Plan, day_bounds, latest_due, weekday_number
+from monitors.digest.compose import Digest, Inputs, compose
+from monitors.digest.period import LATE_AFTER, Due, Period, Plan, day_bounds, latest_due, weekday_number
 from storage import digest_queries as q
 from storage.jobs import claim_job, job_started
 from storage.outbox import enqueue
