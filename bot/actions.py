@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.cards import age, local_time
+from bot.messages.cards import age, local_time
 from bot.commands import HELP, Command
 from monitors.cases.response_times import CaseTimes, stats_table
 from monitors.cases.triage import Actor, refusal

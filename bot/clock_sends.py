@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.clock_messages import render_escalation, render_reminder
+from bot.messages.escalations import render_escalation, render_reminder
 from storage.cases import case_view
 from storage.models import Outbox
 

@@ -18,7 +18,7 @@ from typing import Callable, TextIO
 import sqlalchemy as sa
 
 from bot.actions import execute
-from bot.cards import Message
+from bot.messages.cards import Message
 from bot.commands import CommandError, parse_command
 from monitors.cases.triage import Actor
 

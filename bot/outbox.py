@@ -28,10 +28,10 @@ from typing import Callable, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.alert_cards import render_alert, render_pointer
-from bot.cards import Message, render_card, render_event, render_flood_summary
+from bot.messages.alerts import render_alert, render_pointer
+from bot.messages.cards import Message, render_card, render_event, render_flood_summary
 from bot.clock_sends import ClockSends
-from bot.digest_blocks import digest_message, digest_text
+from bot.messages.digest import digest_message, digest_text
 from monitors.digest.chart import render_chart
 from monitors.config import SlackConfig
 from monitors.digest.period import Period

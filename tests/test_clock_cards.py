@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.cards import HIGH_REACH, render_card
+from bot.messages.cards import HIGH_REACH, render_card
 from tests.test_slack_cards import NOW, view
 
 

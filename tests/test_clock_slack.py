@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta, timezone
 
-from bot.clock_messages import group_ref, render_escalation
+from bot.messages.escalations import group_ref, render_escalation
 from bot.console import ConsoleDeliverer
 from bot.outbox import Dispatcher
 from storage import cases

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from bot.digest_blocks import digest_message, digest_text, pack
-from bot.digest_sections import Style, duration, sections
+from bot.messages.digest import digest_message, digest_text, pack
+from bot.messages.sections import Style, duration, sections
 from monitors.digest.compose import Inputs, compose, median, percentile, source_issues
 from monitors.digest.period import daily
 from monitors.digest.terms import brand_terms, top_terms, words
@@ -170,7 +170,7 @@ def test_block_kit_limits_hold_with_forty_brands():
 
 
 def test_pack_counts_what_does_not_fit():
-    from bot.digest_sections import Section
+    from bot.messages.sections import Section
 
     text = pack(Section("T", [f"line {i} " + "x" * 500 for i in range(10)]), Style(slack=True))
     assert len(text) <= 3000 and text.endswith("…and 5 more lines") and text.count("\n") == 6

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.cards import escape, fit, render_card, render_event, render_flood_summary, safe_url, user_ref
+from bot.messages.cards import escape, fit, render_card, render_event, render_flood_summary, safe_url, user_ref
 from bot.slack.ids import ActionId, CaseRef
 from bot.slack.views import case_line, home_view, modal_note, queue_reply, resolve_modal
 from storage.cases import CaseView

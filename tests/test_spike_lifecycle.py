@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta, timezone
 
-from bot.alert_cards import render_alert, render_pointer
+from bot.messages.alerts import render_alert, render_pointer
 from bot.console import ConsoleDeliverer, terminal_text
 from bot.outbox import CardPlace, complaint_card_place
 from monitors.spikes.alerts import AlertState, next_change

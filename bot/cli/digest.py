@@ -24,7 +24,7 @@ def digest(
 ) -> None:
     """Compose the digest for a day (or a week) and print it; scheduled digests are sent by `earful run`."""
     from bot.clock import utcnow
-    from bot.digest_blocks import digest_text
+    from bot.messages.digest import digest_text
     from monitors.digest.chart import render_chart
     from monitors.config import Secrets
     from monitors.digest.period import daily, local_date, weekly_ending

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.cards import Message
+from bot.messages.cards import Message
 from bot.outbox import DeliveryError
 
 log = logging.getLogger(__name__)

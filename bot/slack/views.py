@@ -1,6 +1,6 @@
 """Slack-only Block Kit (pure): the resolve modal, the App Home tab, and queue lines for `/earful queue`.
 
-Everything from the outside world goes through `bot.cards` escaping and trimming, as on the cards.
+Everything from the outside world goes through `bot.messages.cards` escaping and trimming, as on the cards.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.cards import age, fit, local_time, user_ref
+from bot.messages.cards import age, fit, local_time, user_ref
 from bot.commands import HELP
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from storage.cases import CaseView

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cards import fit, headline
+from bot.messages.cards import fit, headline
 from bot.commands import Command
 from bot.slack.ids import ActionId, CaseRef
 from bot.slack.listeners._common import FAILED, carry_out, tell

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from slack_bolt import App
 
-from bot.cards import Message, escape
+from bot.messages.cards import Message, escape
 from bot.commands import CommandError, parse_command
-from bot.digest_blocks import digest_message
+from bot.messages.digest import digest_message
 from bot.slack.services import Services
 from bot.slack.listeners._common import FAILED, carry_out
 from bot.slack.views import help_reply, queue_reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.cards import Message, age, escape, fit, safe_url
+from bot.messages.cards import Message, age, escape, fit, safe_url
 from storage.cases import CaseView
 
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")

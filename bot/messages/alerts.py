@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.cards import (CONTEXT_LIMIT, FALLBACK_LIMIT, Message, _button, _section, escape, fit, local_time, safe_url,
+from bot.messages.cards import (CONTEXT_LIMIT, FALLBACK_LIMIT, Message, _button, _section, escape, fit, local_time, safe_url,
                        trim, user_ref)
 from bot.slack.ids import ActionId, AlertRef, BlockId
 from monitors.spikes.report import AlertReport

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.cards import fit, safe_url, user_ref
+from bot.messages.cards import fit, safe_url, user_ref
 from monitors.digest.compose import BrandLine, CaseStats, Digest, SourceIssue
 from storage.digest_queries import NegativePost, SpikeRow, WaitingCase
 

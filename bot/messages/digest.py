@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards import SECTION_LIMIT, Message, escape, trim
-from bot.digest_sections import Section, Style, context_line, sections, summary, title_of
+from bot.messages.cards import SECTION_LIMIT, Message, escape, trim
+from bot.messages.sections import Section, Style, context_line, sections, summary, title_of
 from monitors.digest.compose import Digest
 
 HEADER_LIMIT = 150
