@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.messages.escalations import group_ref, render_escalation
 from bot.console import ConsoleDeliverer
-from bot.outbox import Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from storage import cases
 from storage.db import session_scope
 from storage.response_clock import record_response

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.console import ConsoleDeliverer
-from bot.outbox import Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from bot.slack.deliver import SlackDeliverer, make_client
 from monitors.config import Config, ScheduleConfig, SlackConfig
 from monitors.digest.run import enqueue_due, schedules

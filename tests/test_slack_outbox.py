@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.console import terminal_text
-from bot.outbox import GIVE_UP_AFTER
+from bot.outbox.dispatcher import GIVE_UP_AFTER
 from storage import cases
 from storage.db import session_scope
 from tests.fixtures.slack_world import Triage

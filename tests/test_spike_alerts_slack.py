@@ -23,7 +23,7 @@ class Spiking:
     """The Slack side plus a live spike check over Acme's stored history, with a burst at SPIKE_AT."""
 
     def __init__(self, engine, slack):
-        from bot.outbox import Dispatcher
+        from bot.outbox.dispatcher import Dispatcher
 
         self.triage = t = Triage(engine, slack)
         t.config = t.config.model_copy(update={"slack": SlackConfig(

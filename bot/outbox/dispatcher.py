@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from bot.messages.alerts import render_alert, render_pointer
 from bot.messages.cards import Message, render_card, render_event, render_flood_summary
-from bot.clock_sends import ClockSends
+from bot.outbox.clock import ClockSends
 from bot.messages.digest import digest_message, digest_text
 from monitors.digest.chart import render_chart
 from monitors.config import SlackConfig
