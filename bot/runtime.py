@@ -12,7 +12,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import utcnow
 from bot.console import ConsoleDeliverer
-from bot.outbox.dispatcher import Deliverer, Dispatcher
+from bot.outbox.delivery import Deliverer
+from bot.outbox.dispatcher import Dispatcher
 from monitors.config import Config, Secrets
 from monitors.digest.run import enqueue_due, schedules
 from monitors.cases.escalation import policy_of, sweep

@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot.console import ConsoleDeliverer, ConsoleShell, terminal_text
-from bot.outbox.dispatcher import DeliveryError, Dispatcher
+from bot.outbox.delivery import DeliveryError
+from bot.outbox.dispatcher import Dispatcher
 from monitors.config import parse_config
 from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.ingest.pipeline import Pipeline

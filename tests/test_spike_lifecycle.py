@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.messages.alerts import render_alert, render_pointer
 from bot.console import ConsoleDeliverer, terminal_text
-from bot.outbox.dispatcher import CardPlace, complaint_card_place
+from bot.outbox.cards import CardPlace, complaint_card_place
 from monitors.spikes.alerts import AlertState, next_change
 from monitors.spikes.report import AlertReport
 from monitors.spikes.detector import Explanation, Verdict

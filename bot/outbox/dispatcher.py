@@ -1,5 +1,8 @@
 """The outbox dispatcher: sends due outbox rows through a Deliverer (Slack or the console).
 
+The policy lives here; what each kind of row says and where it goes lives in its send handler
+(`bot.outbox.kinds` lists them), which sends through the Outlet it is given.
+
 What it guarantees:
 - Nothing lost: a row stays pending until the send is recorded; a worker that dies mid-send leaves a lease that
   runs out, and another run picks the row up.
@@ -23,27 +26,20 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable, Protocol
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.messages.alerts import render_alert, render_pointer
-from bot.messages.cards import Message, render_card, render_event, render_flood_summary
-from bot.outbox.clock import ClockSends
-from bot.messages.digest import digest_message, digest_text
-from monitors.digest.chart import render_chart
+from bot.messages.cards import Message
+from bot.outbox.cards import send_flood_summary, send_post_card
+from bot.outbox.delivery import Deliverer, DeliveryError, Handler, NotYet
+from bot.outbox.kinds import HANDLERS
 from monitors.config import SlackConfig
-from monitors.digest.period import Period
-from monitors.digest.run import gather, period_of
-from monitors.spikes.chart import render_spike_chart
-from monitors.spikes.report import AlertGone, alert_report, chart_points
-from storage import spikes
-from storage.cases import CaseNotFound, case_view, cases_by_id, earlier_events, get_event, record_card
+from storage.cases import CaseNotFound, cases_by_id
 from storage.db import session_scope
-from storage.models import Outbox, Source
-from storage.outbox import (enqueue, lease_due, mark_failed, mark_retry, mark_sent, release, rows_by_keys,
-                            sent_result, sent_since)
+from storage.models import Outbox
+from storage.outbox import lease_due, mark_failed, mark_retry, mark_sent, release, sent_since
 
 log = logging.getLogger(__name__)
 
@@ -51,43 +47,6 @@ GIVE_UP_AFTER = timedelta(days=1)  # transient trouble for longer than this is n
 BLOCKED_RETRY = timedelta(minutes=5)  # a missing channel or a revoked token waits for a person to fix it
 FLOOD_WINDOW = timedelta(minutes=1)
 MAX_PAUSE = 300.0
-
-
-class DeliveryError(Exception):
-    """A send that failed.
-
-    `retry_after`: the other side said when to come back (429). `permanent`: retrying cannot help (the message
-    is malformed, the card was deleted). `blocked`: a person must fix something (invite the bot, new token)."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False,
-                 blocked: bool = False, everything: bool = False):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.permanent = permanent
-        self.blocked = blocked
-        self.everything = everything  # the failure is not about this channel: stop sending anything for now
-
-
-class Deliverer(Protocol):
-    def post(self, *, channel: str, message: Message, thread_ts: str | None = None) -> tuple[str, str]:
-        """Post and return (channel id, ts)."""
-
-    def update(self, *, channel: str, ts: str, message: Message) -> None: ...
-
-    # Optional: `find_posted(channel=, key=, thread_ts=None) -> (channel id, ts) | None`, asked before a retried
-    # post, tells whether an earlier try already reached the other side.
-    # Optional, for the digest: `upload_file(channel=, thread_ts=, filename=, content=, title=) -> str` puts the
-    # chart in the digest's thread (without it the chart is skipped); `find_file(channel=, thread_ts=, filename=)`
-    # finds an earlier try's upload; `workspace_url` (str | None) makes links to cards; `plain_text = True` asks
-    # for the digest as plain text instead of Block Kit.
-
-
-class NotYet(Exception):
-    """The row depends on something not sent yet (a thread line before its card or an earlier line)."""
-
-    def __init__(self, message: str, *, until: datetime | None = None):
-        super().__init__(message)
-        self.until = until
 
 
 class _OutOfTime(Exception):
@@ -128,7 +87,7 @@ class _Run:
     settled: int = 0
 
 
-class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and escalation rows
+class Dispatcher:
     def __init__(self, engine: sa.Engine, deliverer: Deliverer, slack: SlackConfig, *,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
                  budget: float = 10.0):
@@ -172,14 +131,14 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
             self._step(run, handler, group)
         return run.settled
 
-    def _plan(self, session: Session, rows: list[Outbox], now: datetime) -> list[tuple[Callable, list[Outbox]]]:
+    def _plan(self, session: Session, rows: list[Outbox], now: datetime) -> list[tuple[Handler, list[Outbox]]]:
         """Cards first (a flood folded per brand), then one update per card, then thread lines in order."""
         cards = [r for r in rows if r.kind == "post_card"]
         updates = [r for r in rows if r.kind == "update_card"]
         alert_updates = [r for r in rows if r.kind == "spike_update"]
         others = sorted((r for r in rows if r.kind not in ("post_card", "update_card", "spike_update")),
                         key=lambda r: r.id)
-        steps: list[tuple[Callable, list[Outbox]]] = []
+        steps: list[tuple[Handler, list[Outbox]]] = []
         by_case = cases_by_id(session=session, case_ids=[r.payload["case_id"] for r in cards])
         by_brand: dict[int | None, list[Outbox]] = {}
         for row in sorted(cards, key=lambda r: r.id):
@@ -188,29 +147,29 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         for brand_id, group in by_brand.items():
             verdict = self._flood_verdict(session, brand_id, group, now) if brand_id is not None else "cards"
             if verdict == "summary":
-                steps.append((self._send_flood_summary, group))
+                steps.append((send_flood_summary, group))
             elif verdict == "hold":
-                steps.append((self._hold, group))
+                steps.append((_hold, group))
             else:
-                steps.extend((self._send_post_card, [row]) for row in group)
+                steps.extend((send_post_card, [row]) for row in group)
         per_case: dict[int, list[Outbox]] = {}
         for row in updates:
             per_case.setdefault(row.payload["case_id"], []).append(row)
-        steps.extend((self._send_update_card, group) for group in per_case.values())
+        steps.extend((HANDLERS["update_card"], group) for group in per_case.values())
         per_alert: dict[int, list[Outbox]] = {}
         for row in alert_updates:
             per_alert.setdefault(row.payload["alert_id"], []).append(row)
-        steps.extend((self._send_spike_update, group) for group in per_alert.values())
+        steps.extend((HANDLERS["spike_update"], group) for group in per_alert.values())
         for row in others:
-            handler = getattr(self, f"_send_{row.kind}", None) or self._unknown_kind
+            handler = HANDLERS.get(row.kind, _unknown_kind)
             steps.append((handler, [row]))
         return steps
 
-    def _step(self, run: _Run, handler: Callable, rows: list[Outbox]) -> None:
+    def _step(self, run: _Run, handler: Handler, rows: list[Outbox]) -> None:
         """One send for `rows`, settled together: all sent, all retried, or all given up."""
         try:
             with session_scope(self.engine) as session:
-                channel, ts = handler(session, rows, run)
+                channel, ts = handler(_RunOutlet(self, run), session, rows)
                 for row in rows:
                     mark_sent(session=session, outbox_id=row.id, now=run.now, channel=channel, ts=ts)
             self.failures = 0
@@ -282,8 +241,8 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
                 raise _OutOfTime()
             self.sleep(wait)
 
-    def post(self, run: _Run, rows: list[Outbox], *, channel: str, message: Message,
-             thread_ts: str | None = None) -> tuple[str, str]:
+    def _post(self, run: _Run, rows: list[Outbox], *, channel: str, message: Message,
+              thread_ts: str | None = None) -> tuple[str, str]:
         """Post once: a row tried before (its lease ran out, or the answer was lost) first looks for its message."""
         key = rows[0].dedupe_key
         finder = getattr(self.deliverer, "find_posted", None)
@@ -303,55 +262,15 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         self.pacer.sent(channel)
         return channel_id, ts
 
-    def update(self, run: _Run, *, channel: str, ts: str, message: Message) -> None:
+    def _update(self, run: _Run, *, channel: str, ts: str, message: Message) -> None:
         self._pace(run, channel)
         try:
             self.deliverer.update(channel=channel, ts=ts, message=message)
         finally:
             self.pacer.sent(channel)
 
-    def _hold(self, session: Session, rows: list[Outbox], run: _Run):
-        raise NotYet("this brand had its share of messages this minute", until=run.now + FLOOD_WINDOW / 2)
-
-    # -- digests ----------------------------------------------------------------------------------------------
-
-    def _digest(self, session: Session, row: Outbox, now: datetime):
-        data = row.payload
-        scheduled = data.get("scheduled_at")
-        return gather(session=session, period=period_of(data), now=now, late=bool(data.get("late")),
-                      scheduled_at=datetime.fromisoformat(scheduled) if scheduled else None)
-
-    def _send_digest(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
-        row = rows[0]
-        digest = self._digest(session, row, run.now)
-        if getattr(self.deliverer, "plain_text", False):
-            message = Message(text=digest_text(digest))
-        else:
-            message = digest_message(digest, workspace_url=getattr(self.deliverer, "workspace_url", None))
-        return self.post(run, rows, channel=row.channel or self.slack.digest_channel, message=message)
-
-    def _send_digest_chart(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
-        """The chart, uploaded into the digest's thread once the digest is posted."""
-        row = rows[0]
-        upload = getattr(self.deliverer, "upload_file", None)
-        if upload is None:
-            return None, None
-        posted = rows_by_keys(session=session, dedupe_keys=[row.payload["digest_key"]])
-        if not posted or posted[0].status == "failed":
-            raise DeliveryError("the digest was never posted", permanent=True)
-        if posted[0].status != "sent" or not posted[0].result_ts:
-            raise NotYet("waiting for the digest to be posted")
-        channel, ts = posted[0].result_channel or row.channel, posted[0].result_ts
-
-        def chart() -> tuple[bytes, str]:
-            digest = self._digest(session, row, run.now)
-            return render_chart(digest.chart), digest.chart.title
-
-        return self._upload_chart(run, row, upload, channel=channel, ts=ts,
-                                  filename=chart_filename(period_of(row.payload)), chart=chart)
-
-    def _upload_chart(self, run: _Run, row: Outbox, upload, *, channel: str, ts: str, filename: str,
-                      chart: Callable[[], tuple[bytes, str]]) -> tuple[str, str]:
+    def _upload(self, run: _Run, row: Outbox, *, channel: str, ts: str, filename: str,
+                chart: Callable[[], tuple[bytes, str]]) -> tuple[str, str]:
         """Upload a PNG into a thread, once: a retry first looks for its earlier try. `chart` renders only when
         the upload is really needed. A missing scope gives up on the chart alone; the message went out."""
         finder = getattr(self.deliverer, "find_file", None)
@@ -362,7 +281,8 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         content, title = chart()
         self._pace(run, channel)
         try:
-            file_id = upload(channel=channel, thread_ts=ts, filename=filename, content=content, title=title)
+            file_id = self.deliverer.upload_file(channel=channel, thread_ts=ts, filename=filename,
+                                                 content=content, title=title)
         except DeliveryError as exc:
             if exc.blocked:  # e.g. no files:write scope
                 raise DeliveryError(f"the chart was not uploaded: {exc}", permanent=True) from exc
@@ -371,145 +291,6 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
             self.pacer.sent(channel)
         return channel, file_id
 
-    def _unknown_kind(self, session: Session, rows: list[Outbox], run: _Run):
-        raise DeliveryError(f"unknown outbox kind {rows[0].kind!r}", permanent=True)
-
-    def _send_post_card(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
-        view = case_view(session=session, case_id=rows[0].payload["case_id"])
-        if view.case.slack_ts:  # posted before a crash kept us from marking the row: never post twice
-            return view.case.slack_channel, view.case.slack_ts
-        source = session.get(Source, view.mention.source_id)
-        message = render_card(view, now=run.now, source_name=source.name if source else "")
-        place = self._complaint_place(session, view.case.brand_id, view.brand, run.now)
-        channel, ts = self.post(run, rows, channel=place.channel, thread_ts=place.thread_ts, message=message)
-        record_card(session=session, case_id=view.case.id, channel=channel, ts=ts)
-        return channel, ts
-
-    def _send_flood_summary(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
-        views = [case_view(session=session, case_id=row.payload["case_id"]) for row in rows]
-        message = render_flood_summary(views[0].brand, views, now=run.now)
-        log.warning("%d new cards for %s at once: posting one summary", len(rows), views[0].brand)
-        place = self._complaint_place(session, views[0].case.brand_id, views[0].brand, run.now)
-        return self.post(run, rows, channel=place.channel, thread_ts=place.thread_ts, message=message)
-
-    def _send_update_card(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
-        view = case_view(session=session, case_id=rows[0].payload["case_id"])
-        if not view.case.slack_ts:
-            return None, None  # not posted yet (it will show the newest state) or folded into a summary
-        source = session.get(Source, view.mention.source_id)
-        self.update(run, channel=view.case.slack_channel, ts=view.case.slack_ts,
-                    message=render_card(view, now=run.now, source_name=source.name if source else ""))
-        return view.case.slack_channel, view.case.slack_ts
-
-    def _send_thread_note(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
-        row = rows[0]
-        case_id = row.payload["case_id"]
-        event = get_event(session=session, event_id=row.payload["event_id"])
-        if event is None:
-            raise DeliveryError("the event is gone", permanent=True)
-        channel, ts = self._card_place(session, case_id)
-        earlier = [f"thread:{event_id}" for event_id in
-                   earlier_events(session=session, case_id=case_id, before_event_id=event.id)]
-        waiting = [r for r in rows_by_keys(session=session, dedupe_keys=earlier) if r.status == "pending"]
-        if waiting:
-            raise NotYet("an earlier thread line is still waiting",
-                         until=max(min(r.next_attempt_at for r in waiting), run.now) + timedelta(seconds=1))
-        return self.post(run, rows, channel=channel, thread_ts=ts, message=render_event(event, case_id=case_id))
-
-    def _card_place(self, session: Session, case_id: int) -> tuple[str, str]:
-        """Where a case's thread lines go: under its card, or under the flood summary that listed it."""
-        view = case_view(session=session, case_id=case_id)
-        if view.case.slack_ts and view.case.slack_channel:
-            return view.case.slack_channel, view.case.slack_ts
-        card = rows_by_keys(session=session, dedupe_keys=[f"card:{case_id}"])
-        if card and card[0].status == "failed":
-            raise DeliveryError("the card was never posted", permanent=True)
-        summary = sent_result(session=session, dedupe_key=f"card:{case_id}")
-        if summary is not None and summary.result_ts and summary.result_channel:
-            return summary.result_channel, summary.result_ts
-        raise NotYet("waiting for the card to be posted")
-
-    # -- spike alerts -----------------------------------------------------------------------------------------
-
-    def _complaint_place(self, session: Session, brand_id: int, brand: str, now: datetime) -> CardPlace:
-        """Where a brand's complaint card goes now; the first card folded into an alert asks for the pointer."""
-        alert = spikes.live_alert(session=session, brand_id=brand_id)
-        post_failed = False
-        if alert is not None and not alert.slack_ts:
-            posted = rows_by_keys(session=session, dedupe_keys=[f"spike:{alert.id}"])
-            post_failed = not posted or posted[0].status == "failed"
-        place = complaint_card_place(
-            support_channel=self.slack.support_channel, alert_id=alert.id if alert else None,
-            alert_channel=alert.slack_channel if alert else None, alert_ts=alert.slack_ts if alert else None,
-            alert_post_failed=post_failed)
-        if place.wait:
-            raise NotYet("waiting for the brand's spike alert to be posted")
-        if place.alert_id is not None:
-            enqueue(session=session, kind="spike_pointer", dedupe_key=f"spike-pointer:{place.alert_id}",
-                    payload={"alert_id": place.alert_id, "brand": brand}, channel=self.slack.support_channel,
-                    now=now)
-        return place
-
-    def _send_spike_alert(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
-        """The alert card, with the on-call group mentioned this once."""
-        alert_id = rows[0].payload["alert_id"]
-        report = self._alert_report(session, alert_id)
-        if report.alert.slack_ts:  # posted before a crash kept us from marking the row
-            return report.alert.slack_channel, report.alert.slack_ts
-        message = render_alert(report, now=run.now, oncall_group=self.slack.oncall_group)
-        channel, ts = self.post(run, rows, channel=rows[0].channel or self.slack.escalation_channel, message=message)
-        spikes.record_alert_message(session=session, alert_id=alert_id, channel=channel, ts=ts)
-        return channel, ts
-
-    def _alert_report(self, session: Session, alert_id: int):
-        try:
-            return alert_report(session=session, alert_id=alert_id)
-        except AlertGone as exc:
-            raise DeliveryError(str(exc), permanent=True) from None
-
-    def _alert_place(self, session: Session, alert_id: int) -> tuple[str, str]:
-        alert = spikes.get_alert(session=session, alert_id=alert_id)
-        if alert is None:
-            raise DeliveryError(f"there is no spike alert #{alert_id}", permanent=True)
-        if alert.slack_ts and alert.slack_channel:
-            return alert.slack_channel, alert.slack_ts
-        posted = rows_by_keys(session=session, dedupe_keys=[f"spike:{alert_id}"])
-        if not posted or posted[0].status == "failed":
-            raise DeliveryError("the alert was never posted", permanent=True)
-        raise NotYet("waiting for the alert to be posted")
-
-    def _send_spike_update(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
-        """Redraw the card with the alert's newest state; several pending updates are one chat.update."""
-        report = self._alert_report(session, rows[0].payload["alert_id"])
-        if not report.alert.slack_ts:
-            return None, None  # the card is not posted yet and will show the newest state when it is
-        self.update(run, channel=report.alert.slack_channel, ts=report.alert.slack_ts,
-                    message=render_alert(report, now=run.now))
-        return report.alert.slack_channel, report.alert.slack_ts
-
-    def _send_spike_chart(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str | None, str | None]:
-        """The last 48 hours as a PNG in the alert's thread (skipped by a deliverer that cannot upload)."""
-        row = rows[0]
-        upload = getattr(self.deliverer, "upload_file", None)
-        if upload is None:
-            return None, None
-        channel, ts = self._alert_place(session, row.payload["alert_id"])
-        report = self._alert_report(session, row.payload["alert_id"])
-        step = timedelta(seconds=row.payload.get("step", 300))
-
-        def chart() -> tuple[bytes, str]:
-            points = chart_points(session=session, alert=report.alert, now=run.now, step=step)
-            title = f"{report.brand}: negative mentions per {int(step.total_seconds() // 60)} min, last 48 hours"
-            return render_spike_chart(points, title=title, window_start=report.alert.window_start,
-                                      window_end=report.alert.window_end), title
-
-        return self._upload_chart(run, row, upload, channel=channel, ts=ts,
-                                  filename=f"earful-spike-{report.alert.id}.png", chart=chart)
-
-    def _send_spike_pointer(self, session: Session, rows: list[Outbox], run: _Run) -> tuple[str, str]:
-        row = rows[0]
-        return self.post(run, rows, channel=row.channel or self.slack.support_channel,
-                         message=render_pointer(row.payload.get("brand", "")))
 
     # -- flood control ----------------------------------------------------------------------------------------
 
@@ -530,25 +311,34 @@ class Dispatcher(ClockSends):  # ClockSends: the response clock's reminder and e
         return "summary" if len(messages) + len(waiting) > threshold else "cards"
 
 
-def chart_filename(period: Period) -> str:
-    return f"earful-digest-{period.key.replace('/', '-')}.png"
+def _hold(out: "_RunOutlet", session: Session, rows: list[Outbox]):
+    raise NotYet("this brand had its share of messages this minute", until=out.now + FLOOD_WINDOW / 2)
 
 
-@dataclass(frozen=True)
-class CardPlace:
-    channel: str
-    thread_ts: str | None = None
-    alert_id: int | None = None  # the card is folded into this alert's thread
-    wait: bool = False  # the alert is about to be posted: hold the card until it is
+def _unknown_kind(out: "_RunOutlet", session: Session, rows: list[Outbox]):
+    raise DeliveryError(f"unknown outbox kind {rows[0].kind!r}", permanent=True)
 
 
-def complaint_card_place(*, support_channel: str, alert_id: int | None, alert_channel: str | None,
-                         alert_ts: str | None, alert_post_failed: bool = False) -> CardPlace:
-    """Where a complaint card goes: the support channel, or the thread of the brand's standing spike alert."""
-    if alert_id is None:
-        return CardPlace(support_channel)
-    if alert_ts and alert_channel:
-        return CardPlace(alert_channel, thread_ts=alert_ts, alert_id=alert_id)
-    if alert_post_failed:
-        return CardPlace(support_channel)
-    return CardPlace(support_channel, wait=True)
+class _RunOutlet:
+    """The Outlet a send handler gets: the dispatcher's sends, bound to one run (its clock and time budget)."""
+
+    def __init__(self, dispatcher: Dispatcher, run: _Run):
+        self._dispatcher = dispatcher
+        self._run = run
+        self.now = run.now
+        self.slack = dispatcher.slack
+        self.deliverer: Any = dispatcher.deliverer
+
+    def post(self, rows: list[Outbox], *, channel: str, message: Message,
+             thread_ts: str | None = None) -> tuple[str, str]:
+        return self._dispatcher._post(self._run, rows, channel=channel, message=message, thread_ts=thread_ts)
+
+    def update(self, *, channel: str, ts: str, message: Message) -> None:
+        self._dispatcher._update(self._run, channel=channel, ts=ts, message=message)
+
+    def can_upload(self) -> bool:
+        return callable(getattr(self.deliverer, "upload_file", None))
+
+    def upload(self, row: Outbox, *, channel: str, ts: str, filename: str,
+               chart: Callable[[], tuple[bytes, str]]) -> tuple[str, str]:
+        return self._dispatcher._upload(self._run, row, channel=channel, ts=ts, filename=filename, chart=chart)

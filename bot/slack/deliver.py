@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.messages.cards import Message
-from bot.outbox.dispatcher import DeliveryError
+from bot.outbox.delivery import DeliveryError
 
 log = logging.getLogger(__name__)
 
