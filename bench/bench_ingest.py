@@ -52,7 +52,8 @@ def peak_rss_mb() -> float:
 
 def phase_earful(config_path: str, database: str, cycles: int) -> dict:
     from bot.runtime import Runtime
-    from monitors.config import Secrets, load_config
+    from monitors.config import Secrets
+    from monitors.configure import load_config
     from monitors.heap import settle_after_startup
 
     runtime = Runtime.build(load_config(config_path), Secrets.from_env({"DATABASE_URL": database}))

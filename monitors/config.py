@@ -1,7 +1,9 @@
 """The TOML configuration: brands, sources, Slack channels, complaint/SLA settings, schedules.
 
-Secrets never live here; they come from the environment (see `Secrets`). Loading validates the whole
-file and reports every problem with its place, e.g. ``sources[3].url: not an http(s) URL``.
+Secrets never live here; they come from the environment (see `Secrets`). This is the schema only: the checks
+that need a part of Earful (a source kind's params, a query, reply handles) are handed in by
+`monitors.configure`, which is what reads a file. Every problem is reported with its place, e.g.
+``sources[3].url: not an http(s) URL``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time as dtime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -41,6 +44,25 @@ def parse_duration(value: Any) -> int:
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 
 
+@dataclass(frozen=True)
+class Checks:
+    """What only the parts themselves can judge, asked while the file is validated so that every problem is
+    reported with its place. Each raises ValueError with a message for the user.
+
+    The parts hand these in (see `monitors.configure`), so this schema imports none of them."""
+
+    query: Callable[[str], None]  # a brand's query compiles
+    handles: Callable[[dict[str, list[str]]], None]  # a brand's accounts name platforms whose replies are read
+    source: Callable[["SourceConfig"], None]  # the source kind exists and accepts the url and params
+
+
+def _checks(info: ValidationInfo) -> Checks:
+    checks = (info.context or {}).get("checks")
+    if not isinstance(checks, Checks):
+        raise TypeError("validate a Config through monitors.configure, which hands in the parts' checks")
+    return checks
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,31 +78,16 @@ class BrandConfig(_Section):
 
     @field_validator("query")
     @classmethod
-    def _query_compiles(cls, value: str) -> str:
-        from monitors.ingest.query import QueryError, compile_query
-
-        try:
-            compile_query(value)
-        except QueryError as exc:
-            raise ValueError(f"bad query: {exc}") from None
+    def _query_compiles(cls, value: str, info: ValidationInfo) -> str:
+        _checks(info).query(value)
         return value
 
     @field_validator("handles")
     @classmethod
-    def _handles_name_accounts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        from monitors.cases.replies import FETCHERS
-        from monitors.cases.replies.base import normalise_handle
-
+    def _handles_name_accounts(cls, value: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
         # a misspelt platform or a display name would silently match nobody: say so now, rather than never
         # recognise an answer
-        unknown = sorted(set(value) - set(FETCHERS))
-        if unknown:
-            raise ValueError(f"{', '.join(map(repr, unknown))}: replies are read on {', '.join(sorted(FETCHERS))} "
-                             "only; name the platform as its source kind")
-        for handle in value.get("stackexchange", []):
-            if not normalise_handle("stackexchange", handle):
-                raise ValueError(f"stackexchange: {handle!r} is not a user id; use the number in the account's "
-                                 "profile URL (https://stackoverflow.com/users/12345/…), one per site")
+        _checks(info).handles(value)
         return value
 
 
@@ -94,13 +101,8 @@ class SourceConfig(_Section):
     params: dict[str, Any] = {}
 
     @model_validator(mode="after")
-    def _kind_and_url(self) -> "SourceConfig":
-        from monitors.ingest.sources.registry import SOURCE_KINDS
-
-        kind = SOURCE_KINDS.get(self.kind)
-        if kind is None:
-            raise ValueError(f"kind {self.kind!r} is not one of: {', '.join(sorted(SOURCE_KINDS))}")
-        kind.validate(self)
+    def _kind_and_params(self, info: ValidationInfo) -> "SourceConfig":
+        _checks(info).source(self)  # the source kind checks its own url and params
         return self
 
 
@@ -245,9 +247,10 @@ def _message(error: dict[str, Any]) -> str:
     return message
 
 
-def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
+def validate_config(data: dict[str, Any], path: str, checks: Checks) -> Config:
+    """The parsed TOML as a Config, or ConfigError listing every problem with its place."""
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(data, context={"checks": checks})
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -265,8 +268,7 @@ def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
         raise ConfigError(path, problems) from None
 
 
-def load_config(path: str | Path) -> Config:
-    path = Path(path)
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -274,16 +276,14 @@ def load_config(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(str(path), ["not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    config = parse_config(data, str(path))
-    return _resolve_local_paths(config, path.parent)
 
 
-def _resolve_local_paths(config: Config, base: Path) -> Config:
+def resolve_local_paths(config: Config, base: Path) -> Config:
     """file: URLs in a config are relative to the config file, so examples run from any directory."""
     sources = []
     for source in config.sources:

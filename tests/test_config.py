@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitors.config import ConfigError, Secrets, load_config, parse_config, parse_duration
+from monitors.config import ConfigError, Secrets, parse_duration
+from monitors.configure import load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "earful.toml"
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.console import ConsoleDeliverer, ConsoleShell, terminal_text
 from bot.outbox.delivery import DeliveryError
 from bot.outbox.dispatcher import Dispatcher
-from monitors.config import parse_config
+from monitors.configure import parse_config
 from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.poller import Poller

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, Fetcher, FetchSettings, HTTPStatusError
 from monitors.ingest.sources.registry import SOURCE_KINDS
 from monitors.ingest.sources.base import SourceState
@@ -119,10 +119,10 @@ def test_external_entities_over_http_are_never_fetched(feed_server, fetcher):
 
 @pytest.mark.parametrize("url", ["https://example.com/feed.xml", "http://example.com/rss", "file:///srv/feed.xml"])
 def test_validate_accepts_web_and_file_urls(url):
-    SourceConfig(name="x", kind="feed", url=url)
+    source_config(name="x", kind="feed", url=url)
 
 
 @pytest.mark.parametrize("url", ["", "ftp://example.com/feed", "example.com/feed", "https://"])
 def test_validate_refuses_other_urls(url):
     with pytest.raises(ValueError, match="url"):
-        SourceConfig(name="x", kind="feed", url=url)
+        source_config(name="x", kind="feed", url=url)

@@ -93,9 +93,9 @@ def test_tune_prints_proposals_and_changes_nothing(tmp_path, sqlite_engine):
 def test_a_brand_threshold_decides_that_brands_cases():
     from datetime import timedelta
 
-    from monitors.config import parse_config
+    from monitors.configure import parse_config
     from monitors.ingest.pipeline import Pipeline
-    from monitors.ingest.sources.base import RawMention
+    from monitors.ingest.raw import RawMention
 
     def opens_case(threshold):
         brand = {"name": "Acme", "query": "acme", **({"threshold": threshold} if threshold is not None else {})}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from monitors.config import parse_config
+from monitors.configure import parse_config
 from monitors.ingest.pipeline import STORY_MIN_WORDS, Pipeline, priority, story_key
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
 CONFIG = parse_config({

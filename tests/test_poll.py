@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from monitors.config import parse_config
+from monitors.configure import parse_config
 from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.poller import Poller
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Mention, MentionBrand, Outbox, Source

@@ -12,7 +12,8 @@ import pytest
 from sqlmodel import select
 
 from bot.ingest_server import IngestApp, ingest_port, push_endpoints, serve_ingest, start_ingest_server
-from monitors.config import SourceConfig, parse_config
+from monitors.configure import source_config
+from monitors.configure import parse_config
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.push import MAX_BODY, PayloadError, parse_payload, sign, timestamp_problem
 from monitors.sync import apply_config
@@ -87,10 +88,10 @@ def test_timestamps_outside_five_minutes_are_refused():
 
 def test_the_push_kind_needs_credentials_and_polls_nothing():
     with pytest.raises(ValueError, match="params.token_env"):
-        SourceConfig(name="p", kind="push")
+        source_config(name="p", kind="push")
     with pytest.raises(ValueError, match="params.port"):
-        SourceConfig(name="p", kind="push", params={"token_env": "X", "port": 70000})
-    SourceConfig(name="p", kind="push", params={"secret_env": "X"})
+        source_config(name="p", kind="push", params={"token_env": "X", "port": 70000})
+    source_config(name="p", kind="push", params={"secret_env": "X"})
 
 
 # --- the server over real HTTP ----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import ConfigError, parse_config
+from monitors.config import ConfigError
+from monitors.configure import parse_config
 from monitors.ingest.fetch import Fetcher, FetchError, FetchSettings
 from monitors.cases.replies import FETCHERS
 from monitors.cases.replies.base import ThreadRef, brand_reply, normalise_handle

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, HTTPStatusError
 from monitors.ingest.sources.base import SourceState
 from monitors.ingest.sources.registry import SOURCE_KINDS
@@ -134,8 +134,8 @@ def test_odd_entries_are_skipped_not_fatal(feed_server, fetcher):
 ])
 def test_validate_says_what_is_wrong(params, message):
     with pytest.raises(ValueError, match=message):
-        SourceConfig(name="a", kind="appstore", params=params)
+        source_config(name="a", kind="appstore", params=params)
 
 
 def test_validate_accepts_an_empty_url_and_defaults():
-    SourceConfig(name="a", kind="appstore", params={"app_id": APP})
+    source_config(name="a", kind="appstore", params={"app_id": APP})

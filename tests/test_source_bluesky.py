@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, HTTPStatusError
 from monitors.ingest.sources.registry import SOURCE_KINDS
 from monitors.ingest.sources.base import SourceState
@@ -70,7 +70,7 @@ def appview(server, times: list[datetime], headers: dict | None = None) -> None:
 
 def test_registered_and_validated():
     assert isinstance(SOURCE_KINDS["bluesky"], BlueskySource)
-    SourceConfig(name="b", kind="bluesky", params={"query": "acme", "handle": "me.bsky.social",
+    source_config(name="b", kind="bluesky", params={"query": "acme", "handle": "me.bsky.social",
                                                    "app_password_env": "BSKY_APP_PASSWORD"})
     for params, complaint in [
         ({}, "params.query: missing"),
@@ -79,7 +79,7 @@ def test_registered_and_validated():
         ({"query": "acme", "handle": "me.bsky.social", "app_password_env": "abcd-efgh-ijkl-mnop"}, "NAME"),
     ]:
         with pytest.raises(ValueError, match=complaint):
-            SourceConfig(name="b", kind="bluesky", params=params)
+            source_config(name="b", kind="bluesky", params=params)
 
 
 def test_a_page_maps_posts_replies_and_reach(feed_server, fetcher):

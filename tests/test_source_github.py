@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, HTTPStatusError
 from monitors.ingest.sources.base import SourceState
 from monitors.ingest.sources.registry import SOURCE_KINDS
@@ -162,8 +162,8 @@ def test_graphql_errors_are_a_warning_and_issues_still_count(feed_server, fetche
 ])
 def test_validate_says_what_is_wrong(params, message):
     with pytest.raises(ValueError, match=message):
-        SourceConfig(name="g", kind="github", params=params)
+        source_config(name="g", kind="github", params=params)
 
 
 def test_repos_alone_are_enough():
-    SourceConfig(name="g", kind="github", params={"repos": ["acme/notes"]})
+    source_config(name="g", kind="github", params={"repos": ["acme/notes"]})

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, HTTPStatusError
 from monitors.ingest.sources.base import SourceState
 from monitors.ingest.sources.registry import SOURCE_KINDS
@@ -93,8 +93,8 @@ def test_malformed_answers_are_content_errors(feed_server, fetcher, body):
 
 def test_validate():
     with pytest.raises(ValueError, match="params.query: missing"):
-        SourceConfig(name="n", kind="googlenews")
+        source_config(name="n", kind="googlenews")
     with pytest.raises(ValueError, match="url"):
-        SourceConfig(name="a", kind="googlealerts")
-    SourceConfig(name="n", kind="googlenews", params={"query": "acme"})
-    SourceConfig(name="a", kind="googlealerts", url="https://www.google.com/alerts/feeds/1/2")
+        source_config(name="a", kind="googlealerts")
+    source_config(name="n", kind="googlenews", params={"query": "acme"})
+    source_config(name="a", kind="googlealerts", url="https://www.google.com/alerts/feeds/1/2")

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, HTTPStatusError
 from monitors.ingest.sources.registry import SOURCE_KINDS
 from monitors.ingest.sources.base import SourceState
@@ -54,11 +54,11 @@ def algolia(server, times: list[int]) -> None:
 
 def test_registered_and_validated():
     assert isinstance(SOURCE_KINDS["hackernews"], HackerNewsSource)
-    SourceConfig(name="hn", kind="hackernews", params={"query": "acme", "tags": "story"})
+    source_config(name="hn", kind="hackernews", params={"query": "acme", "tags": "story"})
     with pytest.raises(ValueError, match="params.query: missing"):
-        SourceConfig(name="hn", kind="hackernews", params={"tags": "story"})
+        source_config(name="hn", kind="hackernews", params={"tags": "story"})
     with pytest.raises(ValueError, match="url: 'ftp://x' is not an http"):
-        SourceConfig(name="hn", kind="hackernews", url="ftp://x", params={"query": "acme"})
+        source_config(name="hn", kind="hackernews", url="ftp://x", params={"query": "acme"})
 
 
 def test_a_page_maps_stories_and_comments(feed_server, fetcher):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, FetchError, HTTPStatusError
 from monitors.ingest.sources.registry import SOURCE_KINDS
 from monitors.ingest.sources.base import SourceState
@@ -59,8 +59,8 @@ def tag_server(server, newest: int, *, link: bool = True, headers: dict | None =
 
 def test_registered_and_validated():
     assert isinstance(SOURCE_KINDS["mastodon"], MastodonSource)
-    SourceConfig(name="m", kind="mastodon", params={"hashtags": ["#acme", "AcmeSupport"]})
-    SourceConfig(name="m", kind="mastodon", params={"query": "acme", "token_env": "MASTODON_TOKEN"})
+    source_config(name="m", kind="mastodon", params={"hashtags": ["#acme", "AcmeSupport"]})
+    source_config(name="m", kind="mastodon", params={"query": "acme", "token_env": "MASTODON_TOKEN"})
     for params, complaint in [
         ({}, "params.hashtags: missing"),
         ({"hashtags": ["acme"], "query": "acme"}, "not both"),
@@ -68,7 +68,7 @@ def test_registered_and_validated():
         ({"hashtags": ["two words"]}, "is not a hashtag"),
     ]:
         with pytest.raises(ValueError, match=complaint):
-            SourceConfig(name="m", kind="mastodon", params=params)
+            source_config(name="m", kind="mastodon", params=params)
 
 
 def test_a_tag_page_maps_statuses_and_threads(feed_server, fetcher):

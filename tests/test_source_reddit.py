@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, FetchError, HTTPStatusError
 from monitors.ingest.sources.registry import SOURCE_KINDS
 from monitors.ingest.sources.base import SourceState
@@ -62,7 +62,7 @@ def spaced(count: int, newest: int, step: int) -> list[tuple[str, int]]:
 
 def test_registered_and_validated():
     assert isinstance(SOURCE_KINDS["reddit"], RedditSource)
-    ok = SourceConfig(name="r", kind="reddit", params={"query": "acme", "subreddits": ["r/acme", "AcmeSupport"],
+    ok = source_config(name="r", kind="reddit", params={"query": "acme", "subreddits": ["r/acme", "AcmeSupport"],
                                                        "client_id_env": "REDDIT_ID", "secret_env": "REDDIT_SECRET"})
     assert ok.url == ""  # the default, www.reddit.com, is filled in at poll time
     for params, complaint in [
@@ -74,7 +74,7 @@ def test_registered_and_validated():
         ({"query": "acme", "max_pages": 0}, "params.max_pages"),
     ]:
         with pytest.raises(ValueError, match=complaint):
-            SourceConfig(name="r", kind="reddit", params=params)
+            source_config(name="r", kind="reddit", params=params)
 
 
 def test_a_page_maps_posts_and_comments(feed_server, fetcher):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from monitors.config import SourceConfig
+from monitors.configure import source_config
 from monitors.ingest.fetch import ContentError, HTTPStatusError
 from monitors.ingest.sources.base import SourceState
 from monitors.ingest.sources.registry import SOURCE_KINDS
@@ -165,4 +165,4 @@ def test_malformed_answers_are_content_errors(feed_server, fetcher, body):
 ])
 def test_validate_says_what_is_wrong(params, message):
     with pytest.raises(ValueError, match=message):
-        SourceConfig(name="s", kind="stackexchange", params=params)
+        source_config(name="s", kind="stackexchange", params=params)

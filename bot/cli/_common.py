@@ -10,7 +10,8 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from monitors.config import Config, ConfigError, Secrets, load_config
+from monitors.config import Config, ConfigError, Secrets
+from monitors.configure import load_config
 from storage.db import StorageError, open_database
 
 DEFAULT_CONFIG = "earful.toml"

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.velocity import refresh_priorities
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 from storage.db import session_scope
 from storage.mentions import BatchResult, NewMention, store_batch
 

@@ -14,7 +14,7 @@ from monitors.config import Config
 from monitors.ingest.query import Matcher, compile_brand, tokenize
 from monitors.scoring.scorer import Scorer
 from monitors.cases.sla import SlaPolicy, sla_length
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 from storage.rows import NewMention
 
 # VADER's cost grows with length; the opening of a long post carries its tone and its complaint

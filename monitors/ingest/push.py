@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 
 MAX_BODY = 1_000_000  # bytes
 MAX_ITEMS = 1_000

@@ -469,3 +469,11 @@ class Matcher:
             if rule.query._eval(doc) and not any(ex._eval(doc) for ex in rule.exclude):
                 matched.append(rule.name)
         return matched
+
+
+def check_query(text: str) -> None:
+    """A brand's query compiles (ValueError with a message for the user)."""
+    try:
+        compile_query(text)
+    except QueryError as exc:
+        raise ValueError(f"bad query: {exc}") from None

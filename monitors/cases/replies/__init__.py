@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from monitors.cases.replies import bluesky, github, hackernews, mastodon, reddit, stackexchange
-from monitors.cases.replies.base import Thread, ThreadRef
+from monitors.cases.replies.base import Thread, ThreadRef, normalise_handle
 
 # source kind -> fetch(fetcher, ref) -> Thread
 FETCHERS = {
@@ -28,3 +28,16 @@ FETCHERS = {
 MIN_INTERVALS: dict[str, Callable[[dict[str, Any]], timedelta]] = {"stackexchange": stackexchange.min_interval}
 
 __all__ = ["FETCHERS", "MIN_INTERVALS", "Thread", "ThreadRef"]
+
+
+def check_handles(handles: dict[str, list[str]]) -> None:
+    """A brand's `handles` name platforms whose replies are read, and accounts each platform can recognise
+    (ValueError with a message for the user)."""
+    unknown = sorted(set(handles) - set(FETCHERS))
+    if unknown:
+        raise ValueError(f"{', '.join(map(repr, unknown))}: replies are read on {', '.join(sorted(FETCHERS))} "
+                         "only; name the platform as its source kind")
+    for handle in handles.get("stackexchange", []):
+        if not normalise_handle("stackexchange", handle):
+            raise ValueError(f"stackexchange: {handle!r} is not a user id; use the number in the account's "
+                             "profile URL (https://stackoverflow.com/users/12345/…), one per site")

@@ -7,7 +7,7 @@ from lxml import etree
 from monitors.ingest.feedparse.htmltext import html_to_text, tidy
 from monitors.ingest.feedparse.mention import MentionBuilder
 from monitors.ingest.feedparse.xmldoc import XML_LANG, markup_of, text_of
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 
 ATOM = "http://www.w3.org/2005/Atom"
 ATOM03 = "http://purl.org/atom/ns#"

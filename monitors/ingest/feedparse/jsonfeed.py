@@ -8,7 +8,7 @@ from typing import Any
 from monitors.ingest.feedparse.htmltext import html_to_text, tidy
 from monitors.ingest.feedparse.mention import MentionBuilder
 from monitors.ingest.feedparse.model import FeedError
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 
 _VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 from monitors.ingest.feedparse.dates import parse_date
 from monitors.ingest.feedparse.htmltext import html_to_text
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 
 FUTURE_TOLERANCE = timedelta(days=1)  # clocks and zones are sloppy; beyond a day the date is wrong
 TITLE_LIMIT = 1_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 
 
 class FeedError(Exception):

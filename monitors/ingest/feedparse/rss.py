@@ -7,7 +7,7 @@ from lxml import etree
 from monitors.ingest.feedparse.htmltext import html_to_text
 from monitors.ingest.feedparse.mention import MentionBuilder, author_name
 from monitors.ingest.feedparse.xmldoc import RSS_NAMESPACES, XML_LANG, name_of, text_of, markup_of
-from monitors.ingest.sources.base import RawMention
+from monitors.ingest.raw import RawMention
 
 RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 _RSS10 = "http://purl.org/rss/1.0/"

@@ -16,7 +16,8 @@ from monitors.ingest.sources._api import (
     as_int, auth_error, base_url, changed_format, check_base_url, check_keys, get_json, iso_z, optional_text,
     require_text, with_service,
 )
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig

@@ -8,27 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from monitors.ingest.raw import RawMention
+
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
     from monitors.ingest.fetch import Fetcher
-
-
-@dataclass
-class RawMention:
-    """One item as a source saw it, before matching and scoring."""
-
-    external_id: str
-    text: str
-    url: str | None = None
-    title: str | None = None
-    author: str | None = None
-    author_reach: int = 0
-    published_at: datetime | None = None  # aware UTC, or None when the source gives no time
-    language: str | None = None
-    thread_id: str | None = None
-    parent_id: str | None = None
-    rating: int | None = None  # app-store stars, an extra complaint signal
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

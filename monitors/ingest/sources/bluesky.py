@@ -22,7 +22,8 @@ from monitors.ingest.sources._api import (
     check_keys, count, cursor_iso, env_name, get_json, iso_time, iso_z, max_pages, maybe, need, optional_text,
     out_of_requests, page_cap_warning, post_json, rate_limit_warning, require_text, secret,
 )
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState, require_http_url
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState, require_http_url
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig

@@ -18,7 +18,8 @@ from monitors.ingest.sources._api import (
     as_int, as_list, auth_error, base_url, changed_format, check_base_url, check_keys, env_name, get_json, iso_z,
     optional_text, post_json, rate_limit_reset, requests_left, secret_or_warning, with_service,
 )
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig

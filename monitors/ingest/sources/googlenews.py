@@ -28,7 +28,8 @@ from monitors.ingest.feedparse.rss import ITEM_TAGS
 from monitors.ingest.feedparse.xmldoc import name_of, parse_xml, text_of
 from monitors.ingest.fetch import ContentError, Fetcher, FetchError
 from monitors.ingest.sources._api import base_url, check_base_url, check_keys, optional_text, require_text, with_service
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState, require_http_url
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState, require_http_url
 from monitors.ingest.sources.feed import FEED_ACCEPT
 
 if TYPE_CHECKING:

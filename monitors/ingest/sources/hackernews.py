@@ -17,7 +17,8 @@ from monitors.ingest.sources._api import (
     LOOKBACK, OVERLAP, answer_of, base_url, check_base_url, check_keys, count, cursor_epoch, epoch_time, get_json,
     max_pages, maybe, need, optional_text, page_cap_warning, require_text,
 )
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig

@@ -26,7 +26,8 @@ from monitors.ingest.sources._api import (
     ShapeError, answer_of, base_url, check_base_url, check_keys, count, env_name, get_json, iso_time, max_pages,
     maybe, need, optional_text, out_of_requests, page_cap_warning, rate_limit_warning, secret, text_list,
 )
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig

@@ -21,7 +21,8 @@ from monitors.ingest.sources._api import (
     check_keys, count, cursor_epoch, env_name, epoch_time, get_json, max_pages, maybe, need, out_of_requests,
     page_cap_warning, post_json, rate_limit_warning, require_text, secret, text_list,
 )
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig

@@ -27,7 +27,8 @@ from monitors.ingest.sources._api import (
     as_int, as_list, auth_error, base_url, changed_format, check_base_url, check_keys, env_name, from_epoch,
     get_json, optional_text, require_text, secret_or_warning, with_service,
 )
-from monitors.ingest.sources.base import PollResult, RawMention, SourceKind, SourceState
+from monitors.ingest.raw import RawMention
+from monitors.ingest.sources.base import PollResult, SourceKind, SourceState
 
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
