@@ -1,7 +1,7 @@
 """Case state changes. Each is atomic (a guarded UPDATE), writes an audit event, and enqueues the Slack work
 (card update + one thread line) in the same transaction, so a crash can lose or duplicate nothing.
 
-Who may do what is decided by the caller (monitors.triage); these functions only guard the state machine.
+Who may do what is decided by the caller (monitors.cases.triage); these functions only guard the state machine.
 """
 
 from __future__ import annotations

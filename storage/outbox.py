@@ -69,7 +69,7 @@ def pending_count(*, session: Session) -> int:
     return session.exec(select(sa.func.count()).select_from(Outbox).where(Outbox.status == "pending")).one()
 
 
-# -- used by the Slack dispatcher (bot/outbox.py) ---------------------------------------------------------------
+# -- used by the outbox dispatcher (bot/outbox/dispatcher.py) -------------------------------------------------
 
 
 def lease_due(
