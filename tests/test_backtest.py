@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -16,10 +15,11 @@ from typer.testing import CliRunner
 
 from bot.cli import _register_commands, app
 from monitors.spikes.backtest import SeriesError, parse_series, replay, result_rows
+from tests.fixtures.shared import needs_shared, shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
-NAB_DATA = Path(os.environ.get("EARFUL_NAB_DATA", "/work/shared/data/spikes"))
-NAB_SCORER = Path(os.environ.get("EARFUL_NAB_SCORER", "/work/shared/tools/nab_score.py"))
+NAB_DATA = shared_path("data", "spikes")
+NAB_SCORER = shared_path("tools", "nab_score.py")
 
 
 def earful(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -127,8 +127,7 @@ def test_parse_series_tolerates_spaces_capitals_and_blank_lines_but_not_mixed_ti
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (NAB_DATA / "windows.json").exists() or not NAB_SCORER.exists(),
-                    reason="the NAB sample and scorer are not on this machine")
+@needs_shared(NAB_DATA / "windows.json", NAB_SCORER)
 def test_nab_score_on_the_shared_sample(tmp_path):
     for series in sorted((NAB_DATA / "series").glob("*.csv")):
         done = in_process("backtest", "--series", str(series))

@@ -9,6 +9,7 @@ import re
 from monitors.scoring.complaints import MAX_CHARS, assess
 from monitors.scoring.cues.lexicon import CUES, FAMILIES
 from monitors.scoring.cues.matcher import CueMatcher, leading_tokens, source
+from monitors.scoring.scorer import Scorer
 
 
 def is_complaint(text: str, compound: float = 0.0, **kwargs) -> bool:
@@ -336,3 +337,32 @@ def test_every_kind_of_whitespace_separates_cue_words_alike():
     for space in "\t\n\r\f\v\u00a0\u3000":
         for variant in (text.replace(" ", space), text.replace(" ", space) + " café"):  # ASCII, and not
             assert [(hit.cue, hit.words) for hit in matcher.scan(variant).hits][:len(expected)] == expected, space
+
+
+# --- counter-evidence that changes the verdict ---
+# Each text below is judged with VADER's real compound (the Scorer), and each is one where the counter-evidence
+# decides: take it away and the text is (or, for sarcasm, stops being) flagged. They are what the support team
+# sees, so they hold whatever model sits behind the detector.
+
+def test_sarcasm_cancels_the_praise_it_hides_in():
+    scorer = Scorer()
+    assert scorer.score("Love how @acme charges me twice and then ignores my emails. Great job!").complaint
+    assert scorer.score("Oh great, another outage at @acme. Thanks so much, love it").complaint_score > 0.7
+
+
+def test_a_complaint_its_writer_says_is_resolved_is_not_one():
+    scorer = Scorer()
+    assert not scorer.score("@acme my refund never arrived... update: all sorted now, thank you!").complaint
+
+
+def test_the_brands_own_reply_is_not_a_complaint():
+    scorer = Scorer()
+    for reply in ("Hi, we're sorry about the delay. Please send us a DM with your account email so we can fix this.",
+                  "We apologize for the inconvenience. Please DM us and we will sort this out."):
+        assert not scorer.score(reply).complaint, reply
+
+
+def test_a_plain_question_stays_unflagged_even_at_a_sensitive_threshold():
+    scorer = Scorer(threshold=0.15)  # a brand that wants to miss nothing
+    for question in ("Does the acme app work on Android tablets?", "How do I export my data from acme?"):
+        assert not scorer.score(question).complaint, question

@@ -153,10 +153,11 @@ def test_earful_digest_command_answers_privately(engine, slack):
 
 def test_the_runtime_sends_each_digest_once(tmp_path):
     from bot.runtime import Runtime
-    from monitors.config import BrandConfig, Secrets
+    from monitors.config import Secrets
+    from monitors.configure import parse_config
     from tests.fixtures.slack_world import Clock
 
-    cfg = Config(brands=[BrandConfig(name="Acme", query="acme")], schedule=ScheduleConfig(timezone="Europe/London"))
+    cfg = parse_config({"brands": [{"name": "Acme", "query": "acme"}], "schedule": {"timezone": "Europe/London"}})
     clock = Clock(datetime(2026, 3, 29, 7, 0, tzinfo=timezone.utc))  # 08:00 BST, first start
     runtime = Runtime.build(cfg, Secrets.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"}), clock=clock)
     out = io.StringIO()

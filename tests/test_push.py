@@ -12,10 +12,9 @@ import pytest
 from sqlmodel import select
 
 from bot.ingest_server import IngestApp, ingest_port, push_endpoints, serve_ingest, start_ingest_server
-from monitors.configure import source_config
-from monitors.configure import parse_config
+from monitors.configure import parse_config, source_config
 from monitors.ingest.pipeline import Pipeline
-from monitors.ingest.push import MAX_BODY, PayloadError, parse_payload, sign, timestamp_problem
+from monitors.ingest.push import MAX_BODY, MAX_ITEMS, PayloadError, parse_payload, sign, timestamp_problem
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Mention, Outbox, Source
@@ -77,6 +76,17 @@ def test_every_problem_is_listed_with_its_place():
 def test_unusable_bodies(body, message):
     with pytest.raises(PayloadError, match=message):
         parse_payload(body)
+
+
+def test_a_batch_holds_at_most_a_thousand_items():
+    def batch(n: int) -> bytes:
+        return json.dumps({"items": [{"id": f"i{i}", "text": "x"} for i in range(n)]}).encode()
+
+    assert MAX_ITEMS == 1_000  # the README promises this cap to people writing scrapers
+    assert len(parse_payload(batch(1_000)).items) == 1_000
+    with pytest.raises(PayloadError) as caught:
+        parse_payload(batch(1_001))
+    assert caught.value.problems == ["items: at most 1000 per request"]
 
 
 def test_timestamps_outside_five_minutes_are_refused():

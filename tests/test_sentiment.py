@@ -2,7 +2,6 @@
 
 import csv
 import random
-from pathlib import Path
 
 import pytest
 from vaderSentiment.vaderSentiment import (
@@ -14,8 +13,9 @@ from vaderSentiment.vaderSentiment import (
 )
 
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
+from tests.fixtures.shared import needs_shared, shared_path
 
-DEV_CSV = Path("/work/shared/data/complaints/dev.csv")
+DEV_CSV = shared_path("data", "complaints", "dev.csv")
 STOCK = SentimentIntensityAnalyzer()
 FAST = FastSentimentIntensityAnalyzer()
 
@@ -140,7 +140,7 @@ def test_the_but_rule_keeps_its_first_equal_slot_quirk():
     assert _differences(texts) == []
 
 
-@pytest.mark.skipif(not DEV_CSV.exists(), reason="evaluation sample not present")
+@needs_shared(DEV_CSV)
 def test_complaint_sample_scores_identically():
     with DEV_CSV.open(newline="", encoding="utf-8") as handle:
         texts = [row["text"] for row in csv.DictReader(handle)]

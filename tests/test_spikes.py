@@ -114,6 +114,19 @@ def test_a_spike_does_not_inflate_its_own_baseline():
         spiked.update(probe_at, 60).explanation.expected, rel=0.1)
 
 
+def test_an_hour_long_burst_barely_raises_the_expectation_that_follows():
+    # Without the clipping of surprises the baseline learns the burst as the new normal (about 9x here) and a
+    # second wave of complaints an hour later looks ordinary; with it the expectation moves by a few percent.
+    points = series(days=10, seed=7)
+    cut = len(points) - 300
+    clean = SpikeDetector.rebuilt(points[:cut])
+    burst = [(at, value * 20 + 200) for at, value in points[cut - 12:cut]]
+    spiked = SpikeDetector.rebuilt(points[:cut - 12] + burst)
+    probe_at = points[cut][0]
+    after_burst = spiked.update(probe_at, 60).explanation.expected
+    assert after_burst < 1.15 * clean.update(probe_at, 60).explanation.expected
+
+
 def test_a_quiet_brand_never_alerts_on_tiny_counts():
     points = series(days=14, base=0.3, seed=8)
     for index in range(400, len(points), 500):  # now and then 0 -> 3
