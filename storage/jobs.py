@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from storage.models import JobRun
 from storage.upsert import insert_ignore
@@ -26,6 +26,3 @@ def job_started(*, session: Session, job: str, period: str) -> datetime | None:
         select(JobRun.started_at).where(JobRun.job == job, JobRun.period == period)
     ).first()
 
-
-def job_periods(*, session: Session, job: str) -> list[str]:
-    return list(session.exec(select(JobRun.period).where(JobRun.job == job).order_by(col(JobRun.id))).all())

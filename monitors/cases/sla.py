@@ -6,7 +6,9 @@ the first public answer. Claiming does not stop it. Timeline for an unanswered c
 - `remind_at` of the SLA (75%): one reminder to the claimer, if someone has claimed it;
 - breach (100%): the first escalation to the on-call group; an unclaimed high-priority case escalates already
   at `early_escalation` of the SLA (50%), since nobody is even looking at it;
-- then a follow-up every `repeat` while it stays unanswered, numbered 1, 2, ... from the first.
+- then a follow-up every `repeat` while it stays unanswered, numbered 1, 2, ... from the first. That at most
+  one goes out per `repeat`, whatever the rounds say, is enforced where the send is claimed, in one guarded
+  UPDATE (`storage.response_clock`), so workers racing for it agree.
 
 Round numbers come from the time alone, so two workers computing them at the same moment agree, and an outbox
 dedupe key built from them makes each message exist once.
@@ -34,10 +36,6 @@ def sla_length(policy: SlaPolicy, *, priority: float, brand_sla: timedelta | Non
     if policy.sla_high is not None and priority >= policy.high_priority:
         return min(base, policy.sla_high)
     return base
-
-
-def due_at(started: datetime, policy: SlaPolicy, *, priority: float, brand_sla: timedelta | None = None) -> datetime:
-    return utc(started) + sla_length(policy, priority=priority, brand_sla=brand_sla)
 
 
 def utc(moment: datetime) -> datetime:
@@ -88,9 +86,4 @@ def due_now(facts: ClockFacts, policy: SlaPolicy, now: datetime) -> Due:
     if now >= start:
         rounds = int((now - start) / policy.repeat)
     return Due(remind=remind, escalation_round=rounds, escalate_from=start)
-
-
-def may_follow_up(last_escalated: datetime | None, policy: SlaPolicy, now: datetime) -> bool:
-    """At most one escalation message per `repeat`, whatever the round numbers say."""
-    return last_escalated is None or utc(now) - utc(last_escalated) >= policy.repeat
 
