@@ -1,6 +1,7 @@
 """`earful backtest`: run the spike detector over past counts and print what it would have flagged.
 
-`--series FILE.csv` replays a CSV and writes one scored row per input row (the benchmark contract).
+`--series FILE.csv` replays a CSV and writes one scored row per timestamp (the benchmark contract); what it did
+to the input (repeated timestamps added up, values that are not counts skipped) goes to stderr as notes.
 `--brand NAME --since 30d` replays a brand's stored negative mentions, bucketed as the live check buckets them,
 with the current settings, and lists the alerts that would have fired.
 """
@@ -44,16 +45,18 @@ def backtest(
         return
     try:
         with series.open(newline="", encoding="utf-8-sig") as handle:
-            rows = parse_series(handle)
+            parsed = parse_series(handle)
     except OSError as exc:
         raise fail(escape(f"cannot read {series}: {exc.strerror or exc}")) from None
     except UnicodeDecodeError:
         raise fail(escape(f"cannot read {series}: not UTF-8 text")) from None
     except SeriesError as exc:
         raise fail(escape(f"{series}: {exc}")) from None
+    for note in parsed.notes:  # stdout stays the scored table; what was done to the input goes beside it
+        typer.echo(f"note: {series}: {note}", err=True)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(OUTPUT_HEADER)
-    writer.writerows(result_rows(rows))
+    writer.writerows(result_rows(parsed.rows))
 
 
 def _brand_backtest(name: str, since: str, until: str | None, config_file: Path | None) -> None:

@@ -1,0 +1,292 @@
+"""Spike detector quality on series it was not tuned on: three validations in one run.
+
+    .venv/bin/python bench/bench_spike_validation.py           # writes bench/results/spike_validation.json + README
+    .venv/bin/python bench/bench_spike_validation.py --detail  # also one line per series: windows found, false alerts
+
+1. NAB (standard and low-false-positive profiles) on the four tweet series in ../shared/data/spikes/series,
+   leave-one-series-out: for each series, the sensitivity is chosen from a small grid on the other three and the
+   series is scored at that choice; the held-out scores are pooled into one NAB score. The shipped defaults on
+   all four, unselected, are reported next to it.
+2. The same on the 39 series in ../shared/data/spikes/more/series (one series held out at a time, 38 to choose on).
+3. Spike injection: bursts of known size and onset added to quiet stretches of the four tweet series (far from
+   every labelled window and from the detector's own alerts on the untouched series), with the shipped defaults.
+   Reported: the share detected (an alert during the burst or within an hour after it), the median delay in check
+   intervals from the first burst interval (0 = alerted on it), and false alerts per week on the untouched series
+   (alerts outside every labelled window, after the first day).
+
+The detector runs online exactly as `earful backtest --series` runs it (each row sees only the rows before it), and
+NAB scores come from the scorer in ../shared/tools/nab_score.py, on the detector's own alert flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import json
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monitors.spikes.backtest import SeriesRow, parse_series  # noqa: E402
+from monitors.spikes.detector import SpikeDetector, SpikeSettings  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "spikes"
+SCORER = ROOT.parent / "shared" / "tools" / "nab_score.py"
+PROFILES = ("standard", "reward_low_FP_rate")
+SENSITIVITY_GRID = (0.8, 0.9, 1.0, 1.1, 1.25)  # multiples of the default sensitivity a fold may choose from
+README_START, README_END = "<!-- spike-validation:start -->", "<!-- spike-validation:end -->"
+
+# published NAB results on the same files (standard profile), from ../shared/data/spikes READMEs
+PUBLISHED = {
+    "tweets": "ARTime 85.2, htmjava 80.2, contextOSE 78.0, numenta HTM 75.3, knncad 70.4, "
+              "windowedGaussian 56.2",
+    "more": "ARTime 70.6, numenta HTM 68.1, contextOSE 66.2, knncad 54.6, earthgeckoSkyline 53.6, "
+            "windowedGaussian 38.7",
+}
+
+BURSTS = (  # (name, extra volume as a multiple of the usual count, length in intervals)
+    ("2× for 1 h", 1.0, 12),
+    ("3× for 1 h", 2.0, 12),
+    ("5× for 30 min", 4.0, 6),
+    ("1.5× for 6 h", 0.5, 72),
+)
+ONSETS_PER_SERIES = 12
+AFTER_BURST = 12  # intervals after a burst in which an alert still counts as detecting it
+
+
+def _scorer():
+    spec = importlib.util.spec_from_file_location("nab_score", SCORER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Series:
+    name: str
+    rows: list[SeriesRow]
+    windows: list[tuple[str, str]]
+
+    @property
+    def stamps(self) -> list[str]:
+        return [row.text.split(".")[0] for row in self.rows]
+
+
+def load_set(folder: Path) -> list[Series]:
+    windows = json.loads((folder / "windows.json").read_text())
+    out = []
+    for name in sorted(windows):
+        with (folder / "series" / name).open(newline="") as handle:
+            rows = [row for row in parse_series(handle).rows if row.value is not None]
+        spans = [(a.split(".")[0], b.split(".")[0]) for a, b in windows[name]]
+        out.append(Series(name, rows, spans))
+    return out
+
+
+def alerts(rows: list[SeriesRow], settings: SpikeSettings) -> list[bool]:
+    detector = SpikeDetector(settings)
+    return [detector.update(row.at, row.value).alert for row in rows]
+
+
+def nab(scorer, raws: list[float], n_windows: int) -> float:
+    null, perfect = -1.0 * n_windows, 1.0 * n_windows
+    return round(100 * (sum(raws) - null) / (perfect - null), 1)
+
+
+def validate(scorer, series: list[Series], grid: list[SpikeSettings], default: int) -> dict:
+    """Per profile: the shipped defaults' score and the leave-one-series-out score (choice made on the rest)."""
+    flags = [[alerts(s.rows, settings) for s in series] for settings in grid]
+    n_windows = sum(len(s.windows) for s in series)
+    result: dict = {"series": len(series), "windows": n_windows, "rows": sum(len(s.rows) for s in series)}
+    for profile in PROFILES:
+        raw = [[scorer.raw_score({s.name: scorer.file_parts(s.stamps, [float(a) for a in flags[g][i]],
+                                                            s.windows, profile)}, 0.5, profile)
+                for i, s in enumerate(series)] for g in range(len(grid))]
+        held_out, chosen = [], []
+        for i in range(len(series)):
+            best = max(range(len(grid)), key=lambda g: (sum(raw[g]) - raw[g][i], -abs(g - default)))
+            held_out.append(raw[best][i])
+            chosen.append(grid[best].burst_sigma)
+        result[profile] = {
+            "defaults_all_series": nab(scorer, raw[default], n_windows),
+            "leave_one_series_out": nab(scorer, held_out, n_windows),
+            "chosen_sensitivity": dict(zip((s.name for s in series), chosen)),
+        }
+    result["detail"] = [_detail(s, flags[default][i]) for i, s in enumerate(series)]
+    return result
+
+
+def _inside(stamp: str, windows: list[tuple[str, str]]) -> bool:
+    return any(a <= stamp <= b for a, b in windows)
+
+
+def _detail(s: Series, flags: list[bool]) -> dict:
+    stamps = s.stamps
+    found = sum(any(f for t, f in zip(stamps, flags) if a <= t <= b) for a, b in s.windows)
+    false = sum(1 for t, f in zip(stamps, flags) if f and not _inside(t, s.windows))
+    return {"series": s.name, "windows": len(s.windows), "found": found, "false_alerts": false}
+
+
+def inject(series: list[Series], settings: SpikeSettings, seed: int = 15) -> dict:
+    """Bursts added to quiet stretches; detection share, median delay, false alerts per week untouched."""
+    rng = random.Random(seed)
+    false_alerts, weeks = 0, 0.0
+    outcomes: dict[str, list[int | None]] = {name: [] for name, _, _ in BURSTS}
+    for s in series:
+        rows, stamps = s.rows, s.stamps
+        detector = SpikeDetector(settings)
+        verdicts = [detector.update(row.at, row.value) for row in rows]
+        interval = rows[1].at - rows[0].at
+        start = rows[0].at + timedelta(days=1)
+        false_alerts += sum(1 for row, t, v in zip(rows, stamps, verdicts)
+                            if v.alert and row.at >= start and not _inside(t, s.windows))
+        weeks += (rows[-1].at - start) / timedelta(days=7)
+        onsets = _quiet_onsets(s, verdicts, settings, interval, rng)
+        for onset in onsets:
+            snapshot = _replayed(rows[:onset], settings)
+            usual = statistics.fmean(row.value for row in rows[max(0, onset - 288):onset])  # the last day's mean
+            for name, extra, length in BURSTS:
+                detector = copy.deepcopy(snapshot)
+                delay = None
+                for k in range(length + AFTER_BURST):
+                    row = rows[onset + k]
+                    added = round(extra * usual) if k < length else 0
+                    if detector.update(row.at, row.value + added).alert:
+                        delay = k
+                        break
+                outcomes[name].append(delay)
+    bursts = {}
+    for name, delays in outcomes.items():
+        hits = [d for d in delays if d is not None]
+        bursts[name] = {
+            "injected": len(delays),
+            "detected_share": round(len(hits) / len(delays), 3) if delays else None,
+            "median_delay_intervals": statistics.median(hits) if hits else None,
+        }
+    return {"bursts": bursts, "false_alerts_per_week": round(false_alerts / weeks, 2), "weeks": round(weeks, 1)}
+
+
+def _replayed(rows: list[SeriesRow], settings: SpikeSettings) -> SpikeDetector:
+    detector = SpikeDetector(settings)
+    for row in rows:
+        detector.update(row.at, row.value)
+    return detector
+
+
+def _quiet_onsets(s: Series, verdicts, settings: SpikeSettings, interval: timedelta, rng: random.Random) -> list[int]:
+    """Onsets at least 3 days in, a day clear of labelled windows, with no untouched alert a cooldown around."""
+    rows = s.rows
+    margin = timedelta(days=1)
+    spans = [(datetime.fromisoformat(a) - margin, datetime.fromisoformat(b) + margin) for a, b in s.windows]
+    fired = [row.at for row, v in zip(rows, verdicts) if v.alert]
+    quiet_gap = max(settings.cooldown, timedelta(hours=12))
+    horizon = max(length for _, _, length in BURSTS) + AFTER_BURST
+    candidates = []
+    for i in range(0, len(rows) - horizon, 6):
+        at = rows[i].at
+        if at - rows[0].at < timedelta(days=3):
+            continue
+        if any(a <= at <= b for a, b in spans):
+            continue
+        if any(abs(at - f) < quiet_gap for f in fired):
+            continue
+        if rows[i + horizon].at - at != interval * horizon:  # a gap in the data would blur the delay
+            continue
+        candidates.append(i)
+    picked = sorted(rng.sample(candidates, min(ONSETS_PER_SERIES, len(candidates))))
+    return picked
+
+
+def render(result: dict) -> str:
+    t, m, inj = result["tweets"], result["more"], result["injection"]
+    lines = [
+        README_START,
+        "| validation | standard | low false positives | published on the same files (standard) |",
+        "|---|---|---|---|",
+        f"| 4 tweet series, leave-one-series-out | **{t['standard']['leave_one_series_out']}** "
+        f"| {t['reward_low_FP_rate']['leave_one_series_out']} | {PUBLISHED['tweets']} |",
+        f"| 4 tweet series, shipped defaults | {t['standard']['defaults_all_series']} "
+        f"| {t['reward_low_FP_rate']['defaults_all_series']} | |",
+        f"| 39 further NAB series, leave-one-series-out | **{m['standard']['leave_one_series_out']}** "
+        f"| {m['reward_low_FP_rate']['leave_one_series_out']} | {PUBLISHED['more']} |",
+        f"| 39 further NAB series, shipped defaults | {m['standard']['defaults_all_series']} "
+        f"| {m['reward_low_FP_rate']['defaults_all_series']} | |",
+        "",
+        "| burst injected into a quiet stretch (4 tweet series) | detected | median delay (check intervals) |",
+        "|---|---|---|",
+    ]
+    for name, b in inj["bursts"].items():
+        delay = "–" if b["median_delay_intervals"] is None else f"{b['median_delay_intervals']:g}"
+        lines.append(f"| {name} ({b['injected']} bursts) | {b['detected_share']:.0%} | {delay} |")
+    lines += ["", f"False alerts on the untouched tweet series: {inj['false_alerts_per_week']} per week "
+              f"(outside every labelled window, over {inj['weeks']} weeks).", README_END]
+    return "\n".join(lines)
+
+
+def write_readme(block: str) -> bool:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(head + block + tail)
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--detail", action="store_true", help="also one line per series")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    if not SCORER.exists() or not DATA.exists():
+        print(f"needs {DATA} and {SCORER} (the shared evaluation data)", file=sys.stderr)
+        return 2
+    scorer = _scorer()
+    defaults = SpikeSettings()
+    grid = [replace(defaults, burst_sigma=round(defaults.burst_sigma * k, 3)) for k in SENSITIVITY_GRID]
+    default = SENSITIVITY_GRID.index(1.0)
+    started = time.perf_counter()
+    tweets, more = load_set(DATA), load_set(DATA / "more")
+    result = {
+        "tweets": validate(scorer, tweets, grid, default),
+        "more": validate(scorer, more, grid, default),
+        "injection": inject(tweets, defaults),
+        "sensitivity_grid": [g.burst_sigma for g in grid],
+        "seconds": 0.0,
+    }
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    for key in ("tweets", "more"):
+        r = result[key]
+        print(f"{key}: {r['series']} series, {r['windows']} windows")
+        for profile in PROFILES:
+            p = r[profile]
+            print(f"  {profile}: leave-one-series-out {p['leave_one_series_out']}, "
+                  f"shipped defaults {p['defaults_all_series']}")
+        if args.detail:
+            for d in r["detail"]:
+                print(f"    {d['series']}: found {d['found']}/{d['windows']}, false alerts {d['false_alerts']}")
+    inj = result["injection"]
+    for name, b in inj["bursts"].items():
+        print(f"injection {name}: detected {b['detected_share']:.0%} of {b['injected']}, "
+              f"median delay {b['median_delay_intervals']} intervals")
+    print(f"false alerts per week on the untouched tweet series: {inj['false_alerts_per_week']}")
+    print(f"({result['seconds']} s)")
+    if not args.no_write:
+        out = ROOT / "bench" / "results" / "spike_validation.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        wrote = write_readme(render(result))
+        print(f"wrote {out.relative_to(ROOT)}" + (" and README.md" if wrote else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
