@@ -175,7 +175,7 @@ class IngestConfig(_Section):
 
 class SpikesConfig(_Section):
     enabled: bool = True
-    sensitivity: float = Field(default=5.0, gt=0)  # robust σ above normal that makes a burst alert
+    sensitivity: float = Field(default=3.0, gt=0)  # the least robust σ above normal that makes a burst alert
     min_count: int = Field(default=10, ge=0)  # fewer negative mentions in the window never alert
     cooldown: Duration = 24 * 3600  # no second alert for a brand within this
     settle: Duration = 600  # a bucket is judged this long after it ends, so late-fetched posts count

@@ -68,7 +68,7 @@ def test_the_command_runs_the_same_online_detector_as_live(tmp_path):
     source = tmp_path / "series.csv"
     write_series(source, spike_at=650)
     done = earful("backtest", "--series", str(source))
-    parsed = parse_series(source.read_text().splitlines())
+    parsed = parse_series(source.read_text().splitlines()).rows
     live = list(replay((row.at, row.value) for row in parsed))
     out = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [float(r["anomaly_score"]) for r in out] == [v.score for v in live]
@@ -79,11 +79,9 @@ def test_the_command_runs_the_same_online_detector_as_live(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("time,value\n2024-01-01 00:00,1\n", "bad header"),
-    ("timestamp,value\n2024-01-01 00:00,lots\n", "line 2: value 'lots' is not a number"),
-    ("timestamp,value\n2024-01-01 00:00,-3\n", "line 2: value '-3' is not a count"),
+    ("timestamp,value\n2024-01-01 00:00,lots\n", "no row has a count: line 2's value 'lots'"),
     ("timestamp,value\nyesterday,1\n", "line 2: 'yesterday' is not an ISO timestamp"),
     ("timestamp,value\n2024-01-01 00:10,1\n2024-01-01 00:05,1\n", "line 3: timestamp 2024-01-01 00:05 is not after"),
-    ("timestamp,value\n2024-01-01 00:10,1\n2024-01-01 00:10,1\n", "not after"),
     ("timestamp,value\n2024-01-01 00:10\n", "line 2: expected 'timestamp,value'"),
     ("", "empty"),
 ])
@@ -120,10 +118,51 @@ def test_a_missing_file_or_a_directory_is_a_clear_error(tmp_path):
 
 
 def test_parse_series_tolerates_spaces_capitals_and_blank_lines_but_not_mixed_time_zones():
-    rows = parse_series(["Timestamp , Value\n", "2024-01-01 00:00:00, 4\n", "\n", "2024-01-01 00:05:00,5.0\n"])
+    rows = parse_series(["Timestamp , Value\n", "2024-01-01 00:00:00, 4\n", "\n", "2024-01-01 00:05:00,5.0\n"]).rows
     assert [(r.text, r.value) for r in rows] == [("2024-01-01 00:00:00", 4.0), ("2024-01-01 00:05:00", 5.0)]
     with pytest.raises(SeriesError, match="time zone"):
         parse_series(["timestamp,value\n", "2024-01-01 00:00:00,1\n", "2024-01-01 00:05:00+00:00,1\n"])
+
+
+def test_repeated_timestamps_are_added_up_into_one_row_and_said_so(tmp_path):
+    source = tmp_path / "split.csv"
+    source.write_text("timestamp,value\n2024-01-01 00:00,3\n2024-01-01 00:05,2\n2024-01-01T00:05:00,4\n"
+                      "2024-01-01 00:05,1\n2024-01-01 00:10,7\n")
+    done = in_process("backtest", "--series", str(source))
+    assert done.exit_code == 0, done.stderr
+    rows = [line.split(",")[:2] for line in done.stdout.splitlines()[1:]]
+    assert rows == [["2024-01-01 00:00", "3"], ["2024-01-01 00:05", "7"], ["2024-01-01 00:10", "7"]]
+    assert done.stderr.strip().splitlines() == [
+        f"note: {source}: 2 rows repeated the timestamp of the row before (first on line 4): their values were "
+        "added up, one output row per timestamp"]
+    parsed = parse_series(source.read_text().splitlines())
+    assert [row.value for row in parsed.rows] == [3.0, 7.0, 7.0]
+
+
+def test_values_that_are_not_counts_are_skipped_or_judged_as_amounts_and_said_so(tmp_path):
+    rows = write_series(tmp_path / "series.csv", days=3)
+    lines = (tmp_path / "series.csv").read_text().splitlines()
+    lines[5] = lines[5].split(",")[0] + ",n/a"
+    lines[9] = lines[9].split(",")[0] + ",-2"
+    lines[12] = lines[12].split(",")[0] + ",12.5"
+    source = tmp_path / "mixed.csv"
+    source.write_text("\n".join(lines) + "\n")
+    done = in_process("backtest", "--series", str(source))
+    assert done.exit_code == 0, done.stderr
+    out = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [r["timestamp"] for r in out] == [t for t, _ in rows]  # every row is still there, in order
+    assert (out[4]["value"], out[4]["anomaly_score"], out[4]["alert"]) == ("n/a", "0.0000", "0")
+    assert out[8]["value"] == "-2" and out[11]["value"] == "12.5"
+    notes = done.stderr.strip().splitlines()
+    assert notes == [
+        f"note: {source}: 2 rows had a value that is not a count (first on line 6: 'n/a'): skipped as missing "
+        "intervals, written with score 0",
+        f"note: {source}: values are not whole counts (first on line 13: '12.5'): they are judged as amounts on "
+        "their own scale, and the minimum of mentions per window does not apply"]
+    # a skipped row is a missing interval: the detector's verdicts are those of the series without it
+    kept = [row for row in parse_series(lines).rows if row.value is not None]
+    expected = [v.score for v in replay((row.at, row.value) for row in kept)]
+    assert [float(r["anomaly_score"]) for i, r in enumerate(out) if i not in (4, 8)] == expected
 
 
 @pytest.mark.slow

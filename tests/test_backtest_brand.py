@@ -47,12 +47,12 @@ def test_the_stored_spike_is_the_one_alert_listed_with_its_explanation(sqlite_en
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Acme: ") and "buckets of 5 min from 2026-11-02 00:00" in lines[0]
-    assert "sensitivity 5 robust σ" in lines[0]
+    assert "sensitivity 3 robust σ (raised to the brand's most unusual moment so far" in lines[0]
     [alert] = [line for line in lines if " UTC  observed " in line]
     # it fires on a bucket inside the burst, and says how far above normal it was and why
     fired = alert[:16]
     assert SPIKE_AT.strftime("%Y-%m-%d %H:%M") <= fired <= (SPIKE_AT + timedelta(minutes=40)).strftime("%Y-%m-%d %H:%M")
-    assert "negative mentions in the last" in alert and "alert line 5 robust σ" in alert
+    assert "negative mentions in the last" in alert and "alert line 3 robust σ" in alert
     assert lines[-1] == "1 alert would have fired."
 
     quiet = backtest(sqlite_engine, tmp_path, "--brand", "Quiet", "--since", "30d", "--until", until)

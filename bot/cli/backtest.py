@@ -86,7 +86,9 @@ def _brand_backtest(name: str, since: str, until: str | None, config_file: Path 
         return
     first, last = points[0][0], points[-1][0] + step
     out(f"{name}: {len(points)} buckets of {human_span(step)} from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} "
-        f"UTC, {sum(n for _, n in points)} negative mentions; sensitivity {settings.burst_sigma:g} robust σ, "
+        f"UTC, {sum(n for _, n in points)} negative mentions; sensitivity {settings.burst_sigma:g} robust σ "
+        f"(raised to the brand's most unusual moment so far, which counts half after "
+        f"{human_span(settings.record_half_life)}; {settings.alert_multiple:g}× normal always counts), "
         f"at least {settings.min_count:g} mentions, cooldown {human_span(settings.cooldown)}")
     fired = [verdict for verdict in replay(points, settings) if verdict.alert]
     for verdict in fired:

@@ -107,7 +107,7 @@ def _notes(merged: list[int], skipped: list[tuple[int, str]], fraction: tuple[in
     if fraction is not None:
         line_no, raw = fraction
         notes.append(f"values are not whole counts (first on line {line_no}: {raw!r}): they are judged as "
-                     "amounts on their own scale, and the minimum per window applies to them too")
+                     "amounts on their own scale, and the minimum of mentions per window does not apply")
     return notes
 
 

@@ -40,12 +40,12 @@ _SPREAD_FLOOR = 0.5  # a slot's spread counts as at least this share of the pool
 class SpikeSettings:
     """How eager the detector is. One set of defaults is meant to suit any brand and any interval."""
 
-    burst_sigma: float = 5.0  # the sensitivity: robust σ above expected that makes a burst
+    burst_sigma: float = 3.0  # the least robust σ above expected that makes a burst (see record_half_life)
     burst_windows: tuple[timedelta, ...] = (timedelta(minutes=30), timedelta(hours=3))
     run_window: timedelta = timedelta(hours=3)  # the window whose level a sustained rise follows
     run_floor_sigma: float = 3.0  # each hour that window sits this far above expected adds an hour of rise
     run_hours: float = 4.0  # hours of rise that make a sustained alert
-    min_count: float = 10  # a window with fewer mentions never alerts, however unusual
+    min_count: float = 10  # a window with fewer mentions never alerts (a series of whole counts only)
     cooldown: timedelta = timedelta(hours=24)
     warmup: timedelta = timedelta(days=1)  # history needed before the first alert
     level_half_life: timedelta = timedelta(days=1)
@@ -53,13 +53,17 @@ class SpikeSettings:
     season_slot: timedelta = timedelta(hours=1)
     clip_sigma: float = 2.5  # a surprise counts at most this many σ when the baseline learns from it
     sigma_floor: float = 0.05  # log units: even a perfectly flat history tolerates ~5 % wobble
+    record_half_life: timedelta = timedelta(days=30)  # how fast a past peak stops raising the burst line
+    alert_multiple: float = 6.0  # a burst this many times its expected volume alerts even under a raised line
 
     def __post_init__(self) -> None:
         if min(self.burst_sigma, self.run_floor_sigma, self.run_hours, self.clip_sigma, self.sigma_floor) <= 0:
             raise ValueError("sigmas, run_hours and sigma_floor must be positive")
         if self.season_half_life <= 0 or self.min_count < 0:
             raise ValueError("season_half_life must be positive and min_count not negative")
-        if min(self.level_half_life, self.season_slot, *self.burst_windows) <= timedelta(0):
+        if self.alert_multiple <= 1:
+            raise ValueError("alert_multiple must be more than 1")
+        if min(self.level_half_life, self.season_slot, self.record_half_life, *self.burst_windows) <= timedelta(0):
             raise ValueError("half-lives, slots and windows must be positive")
         if self.season_slot > timedelta(days=1) or timedelta(days=1) % self.season_slot:
             raise ValueError("season_slot must divide a day")
@@ -260,6 +264,11 @@ class SpikeDetector:
         self._run = _Run()
         self._last_alert: datetime | None = None
         self._labels: dict[tuple[int, int], str] = {}
+        self._whole_counts = True  # min_count is a number of mentions: it does not apply to amounts like 0.37
+        self._peak = 0.0  # the most unusual burst so far (robust σ above expected) and when
+        self._peak_at: datetime | None = None
+        self._pending: deque[tuple[datetime, float]] = deque()  # recent peaks, not yet part of the line
+        self._settle = max(self.settings.burst_windows)
 
     @classmethod
     def rebuilt(cls, history: Iterable[tuple[datetime, float]], settings: SpikeSettings | None = None) -> SpikeDetector:
@@ -278,6 +287,8 @@ class SpikeDetector:
         if not value >= 0 or math.isinf(value):
             raise ValueError(f"a count must be a finite, non-negative number, got {value}")
         self._advance_clock(at)
+        if self._whole_counts and value != int(value):
+            self._whole_counts = False
         interval = self._interval
         if interval is None:  # the very first point: nothing to compare with yet
             return self._quiet(at, value)
@@ -297,6 +308,10 @@ class SpikeDetector:
                 expected_log, sigma = judgement
                 judged.append(((y - expected_log) / sigma, total, math.expm1(expected_log), steps))
         return self._decide(at, value, interval, ph, judged)
+
+    @property
+    def _min_count(self) -> float:
+        return self.settings.min_count if self._whole_counts else 0.0
 
     def _slot_label(self, ph: _Phase) -> str:
         """'Tuesday 14:00': the time of week an expectation is for."""
@@ -346,22 +361,42 @@ class SpikeDetector:
         followed = next((j for j in judged if j[3] == self._run_steps), None)
         run_score, run_line = self._track_run(at, interval, followed if warm else None)
         bursts = [j for j in judged if j[3] in self._burst_steps]
-        burst = max((j for j in bursts if j[1] >= s.min_count), key=lambda j: j[0], default=None)
-        burst_score = _score(burst[0], s.burst_sigma) if burst else 0.0
+        burst = max((j for j in bursts if j[1] >= self._min_count), key=lambda j: j[0], default=None)
+        line_sigma, line = self._burst_line(at)
+        top = max((j[0] for j in bursts), default=None)
+        if top is not None:  # warm-up included: a young baseline's surprises make a cautious first line
+            self._record_peak(at, top)
+        burst_score = _score(burst[0], line_sigma) if burst else 0.0
+        by_multiple = False
+        if burst is not None and burst[0] < line_sigma:
+            # under a raised line, a window many times its usual volume still alerts: a support lead would want
+            # to hear of ten times the usual complaints however wild the brand's past has been
+            big = max((j for j in bursts if j[1] >= self._min_count and j[0] >= s.burst_sigma),
+                      key=lambda j: (j[1] + 1) / (j[2] + 1), default=None)
+            if big is not None:
+                multiple = (big[1] + 1) / (big[2] + 1)
+                multiple_score = _score(math.log(multiple), math.log(s.alert_multiple))
+                if multiple_score > burst_score:
+                    burst, burst_score, by_multiple = big, multiple_score, multiple >= s.alert_multiple
+                    line = (f"{s.alert_multiple:g}× normal and {s.burst_sigma:g} robust σ (the line of "
+                            f"{line_sigma:.1f} σ is raised by this brand's past)")
 
         run = self._run
-        if run.points and run.observed >= s.min_count and run_score > burst_score:
-            signal, score, crossed = "sustained", run_score, run.hours >= run_line
+        run_counts = run.points and run.observed >= self._min_count
+        run_crossed = run_counts and run.hours >= run_line
+        burst_crossed = burst is not None and (burst[0] >= line_sigma or by_multiple)
+        # a signal past its line wins over one that is not, whatever their scores; else the higher score shows
+        if run_counts and (run_crossed, run_score) > (burst_crossed, burst_score):
+            signal, score, crossed = "sustained", run_score, run_crossed
             shown = (run.sigma_sum / run.points, round(run.observed), run.expected, run.points)
             span = human_span(interval * self._run_steps)
             line = f"{run_line:g} h of rise ({span} total ≥{s.run_floor_sigma:g} robust σ above)"
         elif burst is not None:
-            signal, score, crossed, shown = "burst", burst_score, burst[0] >= s.burst_sigma, burst
-            line = f"{s.burst_sigma:g} robust σ"
+            signal, score, crossed, shown = "burst", burst_score, burst_crossed, burst
         else:  # nothing big enough to count: show the most unusual window anyway
             shown = max(bursts, key=lambda j: j[0], default=(0.0, value, value, 1))
-            verdict = "warming up" if not warm else "too few mentions" if shown[0] >= s.burst_sigma else "normal"
-            return self._verdict(at, value, 0.0, verdict, "burst", slot, shown, f"{s.burst_sigma:g} robust σ")
+            verdict = "warming up" if not warm else "too few mentions" if shown[0] >= line_sigma else "normal"
+            return self._verdict(at, value, 0.0, verdict, "burst", slot, shown, line)
 
         if not crossed:
             verdict = "normal"
@@ -374,6 +409,41 @@ class SpikeDetector:
             self._last_alert = at
             self._run.reset()  # the rise is reported; a new one has to build up again
         return self._verdict(at, value, score, verdict, signal, slot, shown, line)
+
+    def _burst_line(self, at: datetime) -> tuple[float, str]:
+        """The burst alert line: the floor, or this brand's highest unusualness so far if that is higher.
+
+        A series whose ordinary noise now and then reaches 6 σ should not alert at 6 σ; a calm one may alert at
+        a few σ. Older peaks fade (half every `record_half_life`), so one wild day does not mute a brand forever.
+        """
+        s = self.settings
+        faded = self._faded_peak(at)
+        if faded <= s.burst_sigma:
+            return s.burst_sigma, f"{s.burst_sigma:g} robust σ"
+        return faded, (f"{faded:.1f} robust σ, above this brand's most unusual so far "
+                       f"({self._peak:.1f} σ on {self._peak_at:%d %b %H:%M}, counted half every "
+                       f"{human_span(s.record_half_life)})")
+
+    def _faded_peak(self, at: datetime) -> float:
+        if self._peak_at is None:
+            return 0.0
+        return self._peak * 0.5 ** ((at - self._peak_at) / self.settings.record_half_life)
+
+    def _record_peak(self, at: datetime, sigma_above: float) -> None:
+        """Remember the most unusual moment, once it is older than the longest window.
+
+        A window is only held against peaks from before it began: a spike in progress must not raise its own line,
+        or its alert would be "back to normal" while the burst still fills the window.
+        """
+        pending = self._pending
+        settle = self._settle
+        while pending and at - pending[0][0] >= settle:
+            when, sigma = pending.popleft()
+            if sigma > self._faded_peak(when):
+                self._peak, self._peak_at = sigma, when
+        # a candidate below the remembered peak now stays below it as both fade: no need to keep it
+        if sigma_above > 0 and sigma_above > self._faded_peak(at):
+            pending.append((at, sigma_above))
 
     def _track_run(self, at: datetime, interval: timedelta, followed: tuple | None) -> tuple[float, float]:
         """Grow or shrink the sustained rise with the followed window; return its score and alert line."""
@@ -403,7 +473,7 @@ class SpikeDetector:
         sigma_above, observed, expected, steps = shown
         interval = self._interval or timedelta(0)
         explanation = Explanation(signal, verdict, observed, expected, interval * steps, at, slot, sigma_above, line,
-                                  self.settings.min_count)
+                                  self._min_count)
         return Verdict(at, value, round(score, 4), verdict == "spike", explanation)
 
     def _quiet(self, at: datetime, value: float) -> Verdict:
