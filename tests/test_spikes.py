@@ -225,7 +225,7 @@ def test_the_burst_line_rises_to_the_brands_most_unusual_moment_and_fades_back()
     verdicts = run(with_spike(with_spike(points, smaller, 800.0), later, 800.0))
     by_time = {v.at: v for v in verdicts}
     first, week_after, months_after = by_time[spike_at], by_time[smaller], by_time[later]
-    assert first.alert and first.explanation.threshold == "3 robust σ"
+    assert first.alert and first.explanation.threshold == "3 robust σ and 1.5× normal"
     # a week on, a clear burst smaller than the brand's biggest is not alerted, and the card would say why
     assert not week_after.alert and week_after.explanation.sigma_above > 3
     assert "above this brand's most unusual so far" in week_after.explanation.threshold
@@ -287,3 +287,15 @@ def test_human_spans():
     assert human_span(timedelta(hours=3)) == "3 h"
     assert human_span(timedelta(hours=5, minutes=20)) == "5 h 20 min"
     assert human_span(timedelta(days=3)) == "3 days"
+
+
+def test_under_a_raised_line_a_window_at_many_times_normal_still_alerts_and_says_so():
+    spike_at, again = START + timedelta(days=3, hours=14), START + timedelta(days=10, hours=14)
+    points = with_spike(with_spike(series(days=11, seed=18, noise=0.25), spike_at, 20000.0), again, 2500.0)
+    by_time = {v.at: v for v in run(points)}
+    second = by_time[again]
+    why = second.explanation
+    assert second.alert and why.sigma_above < by_time[spike_at].explanation.sigma_above  # under the raised line
+    assert why.observed > 6 * why.expected
+    assert why.threshold.startswith("6× normal and 3 robust σ (the line of ")
+    assert "is raised by this brand's past" in why.text()

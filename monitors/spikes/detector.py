@@ -10,12 +10,18 @@ it learns from is first clipped to a few typical deviations (winsorised), so a s
 baseline. The typical deviation ("robust σ") is a weighted mean absolute surprise, kept per hour of day and
 scaled to a standard deviation. Two signals can raise an alert:
 
-* burst: the last 30 min or 3 h hold `burst_sigma` (5) robust σ more mentions than expected;
+* burst: the last 30 min or 3 h are more unusual than this brand has been before. The alert line is the
+  brand's most unusual moment so far (its peaks fade by half every `record_half_life`, 30 days), never below
+  `burst_sigma` (3) robust σ, and the window must hold `min_multiple` (1.5) times its expected volume. So a brand
+  whose ordinary noise reaches 6 σ now and then is not paged at 6 σ, and a calm one is paged at 3 σ. Under a
+  raised line, `alert_multiple` (6) times the expected volume still alerts. (NAB's best detectors, ARTime and
+  HTM's anomaly likelihood, also judge a surprise against the series' own history of surprises.)
 * sustained: the last 3 h stay raised. Each hour the 3 h window sits `run_floor_sigma` (3) robust σ or more
   above expected adds an hour of rise; at 2 σ the rise holds; below 2 σ it recedes (a one-sided CUSUM).
-  `run_hours` (4) hours of rise make an alert.
+  `run_hours` (4) hours of rise make an alert, if the rise is also `min_multiple` times expected.
 
-An alert also needs `min_count` mentions in the window, a day of history, and no alert within `cooldown`.
+An alert also needs `min_count` mentions in the window (when the values are whole counts: it is a number of
+mentions), a day of history, and no alert within `cooldown`.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class SpikeSettings:
     clip_sigma: float = 2.5  # a surprise counts at most this many σ when the baseline learns from it
     sigma_floor: float = 0.05  # log units: even a perfectly flat history tolerates ~5 % wobble
     record_half_life: timedelta = timedelta(days=30)  # how fast a past peak stops raising the burst line
+    min_multiple: float = 1.5  # and a burst is at least this many times its expected volume: 3σ of a calm brand can be +20 %
     alert_multiple: float = 6.0  # a burst this many times its expected volume alerts even under a raised line
 
     def __post_init__(self) -> None:
@@ -61,8 +68,8 @@ class SpikeSettings:
             raise ValueError("sigmas, run_hours and sigma_floor must be positive")
         if self.season_half_life <= 0 or self.min_count < 0:
             raise ValueError("season_half_life must be positive and min_count not negative")
-        if self.alert_multiple <= 1:
-            raise ValueError("alert_multiple must be more than 1")
+        if self.alert_multiple <= 1 or self.min_multiple < 1:
+            raise ValueError("alert_multiple must be more than 1 and min_multiple at least 1")
         if min(self.level_half_life, self.season_slot, self.record_half_life, *self.burst_windows) <= timedelta(0):
             raise ValueError("half-lives, slots and windows must be positive")
         if self.season_slot > timedelta(days=1) or timedelta(days=1) % self.season_slot:
@@ -269,6 +276,7 @@ class SpikeDetector:
         self._peak_at: datetime | None = None
         self._pending: deque[tuple[datetime, float]] = deque()  # recent peaks, not yet part of the line
         self._settle = max(self.settings.burst_windows)
+        self._floor_text = f"{self.settings.burst_sigma:g} robust σ and {self.settings.min_multiple:g}× normal"
 
     @classmethod
     def rebuilt(cls, history: Iterable[tuple[datetime, float]], settings: SpikeSettings | None = None) -> SpikeDetector:
@@ -361,7 +369,8 @@ class SpikeDetector:
         followed = next((j for j in judged if j[3] == self._run_steps), None)
         run_score, run_line = self._track_run(at, interval, followed if warm else None)
         bursts = [j for j in judged if j[3] in self._burst_steps]
-        burst = max((j for j in bursts if j[1] >= self._min_count), key=lambda j: j[0], default=None)
+        burst = max((j for j in bursts if j[1] >= self._min_count and (j[1] + 1) >= s.min_multiple * (j[2] + 1)),
+                    key=lambda j: j[0], default=None)
         line_sigma, line = self._burst_line(at)
         top = max((j[0] for j in bursts), default=None)
         if top is not None:  # warm-up included: a young baseline's surprises make a cautious first line
@@ -382,7 +391,7 @@ class SpikeDetector:
                             f"{line_sigma:.1f} σ is raised by this brand's past)")
 
         run = self._run
-        run_counts = run.points and run.observed >= self._min_count
+        run_counts = run.points and run.observed >= self._min_count and run.observed >= s.min_multiple * run.expected
         run_crossed = run_counts and run.hours >= run_line
         burst_crossed = burst is not None and (burst[0] >= line_sigma or by_multiple)
         # a signal past its line wins over one that is not, whatever their scores; else the higher score shows
@@ -419,8 +428,8 @@ class SpikeDetector:
         s = self.settings
         faded = self._faded_peak(at)
         if faded <= s.burst_sigma:
-            return s.burst_sigma, f"{s.burst_sigma:g} robust σ"
-        return faded, (f"{faded:.1f} robust σ, above this brand's most unusual so far "
+            return s.burst_sigma, self._floor_text
+        return faded, (f"{faded:.1f} robust σ and {s.min_multiple:g}× normal, above this brand's most unusual so far "
                        f"({self._peak:.1f} σ on {self._peak_at:%d %b %H:%M}, counted half every "
                        f"{human_span(s.record_half_life)})")
 
@@ -479,8 +488,7 @@ class SpikeDetector:
     def _quiet(self, at: datetime, value: float) -> Verdict:
         ph = _Phase(at, self._slot_seconds, self._slots_per_day)
         slot = self._slot_label(ph)
-        return self._verdict(at, value, 0.0, "warming up", "burst", slot, (0.0, value, value, 1),
-                             f"{self.settings.burst_sigma:g} robust σ")
+        return self._verdict(at, value, 0.0, "warming up", "burst", slot, (0.0, value, value, 1), self._floor_text)
 
 
 def _score(strength: float, line: float) -> float:
