@@ -179,7 +179,7 @@ class SpikesConfig(_Section):
     min_count: int = Field(default=10, ge=0)  # fewer negative mentions in the window never alert
     cooldown: Duration = 24 * 3600  # no second alert for a brand within this
     settle: Duration = 600  # a bucket is judged this long after it ends, so late-fetched posts count
-    history: Duration = 14 * 86400  # stored history the detector relearns from after a restart
+    history: Duration = 30 * 86400  # stored history the detector relearns from (a half-life of its peak memory)
     calm_buckets: int = Field(default=3, ge=1)  # buckets under the line before "back to normal"
     mute: Duration = 3600  # how long Mute keeps an alert quiet
 

@@ -12,7 +12,7 @@ scaled to a standard deviation. Two signals can raise an alert:
 
 * burst: the last 30 min or 3 h are more unusual than this brand has been before. The alert line is the
   brand's most unusual moment so far (its peaks fade by half every `record_half_life`, 30 days), never below
-  `burst_sigma` (3) robust σ, and the window must hold `min_multiple` (1.5) times its expected volume. So a brand
+  `burst_sigma` (3) robust σ (the first day, the warm-up, leaves no peaks), and the window must hold `min_multiple` (1.5) times its expected volume. So a brand
   whose ordinary noise reaches 6 σ now and then is not paged at 6 σ, and a calm one is paged at 3 σ. Under a
   raised line, `alert_multiple` (6) times the expected volume still alerts. (NAB's best detectors, ARTime and
   HTM's anomaly likelihood, also judge a surprise against the series' own history of surprises.)
@@ -373,7 +373,7 @@ class SpikeDetector:
                     key=lambda j: j[0], default=None)
         line_sigma, line = self._burst_line(at)
         top = max((j[0] for j in bursts), default=None)
-        if top is not None:  # warm-up included: a young baseline's surprises make a cautious first line
+        if top is not None and warm:  # a young baseline's surprises say little about the brand
             self._record_peak(at, top)
         burst_score = _score(burst[0], line_sigma) if burst else 0.0
         by_multiple = False
