@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.ingest_server import IngestApp, ingest_port, push_endpoints, serve_ingest, start_ingest_server
+from bot.http.push import IngestApp, ingest_port, push_endpoints, serve_ingest, start_ingest_server
 from monitors.configure import parse_config, source_config
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.push import MAX_BODY, MAX_ITEMS, PayloadError, parse_payload, sign, timestamp_problem

@@ -35,8 +35,8 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
     runtime.on_poll_progress = _progress_printer()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    # push sources: serve POST /ingest beside whichever bot runs (see bot/ingest_server.py)
-    from bot.ingest_server import start_ingest_server
+    # push sources: serve POST /ingest beside whichever bot runs (see bot/http/push.py)
+    from bot.http.push import start_ingest_server
 
     try:
         ingest = start_ingest_server(runtime)

@@ -1,0 +1,1 @@
+"""Earful's inbound HTTP: the push endpoint's server (POST /ingest)."""
