@@ -1,4 +1,4 @@
-"""Items pushed to Earful's `POST /ingest` (bot/ingest_server.py) by a scraper, Zapier or n8n: nothing to poll.
+"""Items pushed to Earful's `POST /ingest` (bot/http/push.py) by a scraper, Zapier or n8n: nothing to poll.
 
 The source exists so pushed items have a name, brands and health like any other source, and so its
 credentials are configured: params.token_env (a bearer token) and/or params.secret_env (an HMAC secret) name
