@@ -6,7 +6,8 @@ remind or escalate; the Slack messages go through the outbox in the same transac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,18 +102,33 @@ class ClockRow:
     escalated_at: datetime | None
 
 
-def running_clocks(*, session: Session, limit: int = 1000) -> list[ClockRow]:
-    rows = session.exec(
-        select(Case.id, Brand.name, Case.status, Case.priority, Case.claimed_by,
-               sa.func.coalesce(Mention.published_at, Case.opened_at), Case.sla_due_at, Case.escalated_at)
-        .join(Mention, Mention.id == Case.mention_id)
-        .join(Brand, Brand.id == Case.brand_id)
-        .where(col(Case.status).in_(("open", "claimed")), col(Case.first_response_at).is_(None),
-               col(Case.sla_due_at).is_not(None))
-        .order_by(col(Case.sla_due_at)).limit(limit)
-    ).all()
-    return [ClockRow(case_id, brand, status, priority, claimed_by, _aware(started), due, escalated)
-            for case_id, brand, status, priority, claimed_by, started, due, escalated in rows]
+def running_clocks(*, session: Session, now: datetime, repeat: timedelta, page: int = 1000) -> Iterator[ClockRow]:
+    """Every unanswered open or claimed case that may have something due at `now`, earliest deadline first, a
+    page at a time (however many there are: none waits behind the first thousand).
+
+    Left out: cases escalated within the last `repeat`, which wait for their follow-up, unless they are claimed
+    and still before their deadline (the claimer's reminder may be due)."""
+    waiting = sa.and_(col(Case.escalated_at).is_not(None), col(Case.escalated_at) > now - repeat,
+                      sa.not_(sa.and_(col(Case.claimed_by).is_not(None), col(Case.sla_due_at) > now)))
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = (
+            select(Case.id, Brand.name, Case.status, Case.priority, Case.claimed_by,
+                   sa.func.coalesce(Mention.published_at, Case.opened_at), Case.sla_due_at, Case.escalated_at)
+            .join(Mention, Mention.id == Case.mention_id)
+            .join(Brand, Brand.id == Case.brand_id)
+            .where(col(Case.status).in_(("open", "claimed")), col(Case.first_response_at).is_(None),
+                   col(Case.sla_due_at).is_not(None), sa.not_(waiting))
+        )
+        if after is not None:
+            query = query.where(sa.or_(col(Case.sla_due_at) > after[0],
+                                       sa.and_(col(Case.sla_due_at) == after[0], col(Case.id) > after[1])))
+        rows = session.exec(query.order_by(col(Case.sla_due_at), col(Case.id)).limit(page)).all()
+        for case_id, brand, status, priority, claimed_by, started, due, escalated in rows:
+            yield ClockRow(case_id, brand, status, priority, claimed_by, _aware(started), due, escalated)
+        if len(rows) < page:
+            return
+        after = (rows[-1][6], rows[-1][0])
 
 
 def _aware(moment: datetime) -> datetime:

@@ -19,7 +19,7 @@ from storage import cases
 from storage.db import make_engine, session_scope
 from storage.mentions import NewMention, store_batch
 from storage.models import Case, Event, Outbox
-from storage.response_clock import AlreadyAnswered, record_response
+from storage.response_clock import AlreadyAnswered, record_response, running_clocks
 from storage.sources import BrandSpec, SourceSpec, sync_brands, sync_sources
 
 PUBLISHED = datetime(2026, 11, 7, 0, 0, tzinfo=timezone.utc)
@@ -150,3 +150,27 @@ def test_reply_watch_stops_the_clock_from_the_thread(engine, feed_server):
     (answered,) = events(engine, "answered")
     assert (answered.actor, answered.note) == ("mastodon:acme@127.0.0.1", "https://mastodon.social/@acme/3")
     assert run_sweep(engine, PUBLISHED + timedelta(hours=5)).escalated == []
+
+
+def test_cases_beyond_the_first_thousand_are_escalated_and_followed_up(engine):
+    # The sweep used to read the 1,000 earliest-due unanswered cases, escalated ones included: with 1,003 cases
+    # due at once, the same 1,000 came back every minute while they waited hours for a follow-up, and the
+    # last three never got their escalation.
+    case_ids = world(engine, cases_wanted=1_003)
+    breach = PUBLISHED + timedelta(hours=4)
+    run_sweep(engine, breach)
+    run_sweep(engine, breach + timedelta(minutes=1))
+    assert len(outbox(engine, "escalate")) == 1_003
+    assert {r.payload["case_id"] for r in outbox(engine, "escalate")} == set(case_ids)
+
+
+def test_the_sweep_pages_through_every_case_and_skips_those_waiting_for_a_follow_up(engine):
+    first, *rest = world(engine, cases_wanted=7)
+    breach = PUBLISHED + timedelta(hours=4)
+    with session_scope(engine) as session:
+        done = sweep(session=session, policy=POLICY, slack=SLACK, now=breach, page=3)
+    assert sorted(done.escalated) == sorted([first, *rest])
+    with session_scope(engine) as session:
+        assert list(running_clocks(session=session, now=breach + timedelta(hours=1), repeat=POLICY.repeat)) == []
+        due_again = running_clocks(session=session, now=breach + timedelta(hours=4), repeat=POLICY.repeat, page=2)
+        assert len(list(due_again)) == 7  # the follow-up is due for all of them

@@ -30,9 +30,10 @@ class SweepResult:
     escalated: list[int]
 
 
-def sweep(*, session: Session, policy: SlaPolicy, slack: SlackConfig, now: datetime) -> SweepResult:
+def sweep(*, session: Session, policy: SlaPolicy, slack: SlackConfig, now: datetime,
+          page: int = 1000) -> SweepResult:
     result = SweepResult(reminded=[], escalated=[])
-    for row in running_clocks(session=session):
+    for row in list(running_clocks(session=session, now=now, repeat=policy.repeat, page=page)):
         facts = ClockFacts(started=row.started, due=row.due, priority=row.priority,
                            claimed=row.status == "claimed", answered=False)
         due = due_now(facts, policy, now)
