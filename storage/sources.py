@@ -71,10 +71,12 @@ def sync_sources(*, session: Session, specs: list[SourceSpec], now: datetime) ->
 
 
 def lease_due_sources(
-    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int = 1000, all_enabled: bool = False
+    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int | None = 1000,
+    all_enabled: bool = False,
 ) -> list[Source]:
-    """Take the sources due for a poll and lease them to `owner`, so other workers skip them until the lease
-    ends. `all_enabled` takes every enabled source regardless of its schedule (`earful poll --once`).
+    """Take the sources due for a poll (at most `limit`, None for all) and lease them to `owner`, so other
+    workers skip them until the lease ends. `all_enabled` takes every enabled source regardless of its schedule
+    (`earful poll --once`).
     Safe with several workers on SQLite and PostgreSQL alike (see storage.lease)."""
     due = select(Source.id).where(
         Source.enabled == True,  # noqa: E712  (SQL expression)

@@ -13,7 +13,7 @@ from sqlmodel import select
 from monitors.configure import parse_config
 from monitors.ingest.fetch import Fetcher, FetchSettings
 from monitors.ingest.pipeline import Pipeline
-from monitors.ingest.poller import Poller
+from monitors.ingest.poller import SOURCES_PER_CYCLE, Poller
 from monitors.ingest.raw import RawMention
 from monitors.sync import apply_config
 from storage.db import session_scope
@@ -362,3 +362,13 @@ def test_a_batch_that_cannot_be_stored_fails_alone_in_its_group(engine, feed_ser
     assert {s.name: s.etag for s in table(engine, Source)} == {"a": '"a"', "b": None, "c": '"c"'}
     assert sorted(m.external_id for m in table(engine, Mention)) == ["a1", "c1"]
 
+
+
+def test_poll_once_polls_every_enabled_source_even_beyond_a_cycles_share(sqlite_engine, feed_server):
+    # `earful poll --once` promises every enabled source; it used to stop at the 1,000 a scheduled cycle leases
+    feed_server.route("/f.xml", rss(("1", "Acme item")), content_type="application/rss+xml")
+    count = SOURCES_PER_CYCLE + 5
+    poller = make_poller(sqlite_engine, feed_server, [
+        {"name": f"f{n}", "kind": "feed", "url": feed_server.url(f"/f.xml?n={n}")} for n in range(count)])
+    outcomes = poller.poll_due(NOW, all_enabled=True)
+    assert len(outcomes) == count and not [o for o in outcomes if o.error]

@@ -79,6 +79,9 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+SOURCES_PER_CYCLE = 1000  # sources one scheduled poll cycle leases at most
+
+
 class Poller:
     def __init__(
         self, engine: sa.Engine, pipeline: Pipeline, fetcher: Fetcher, *, workers: int = 8,
@@ -102,8 +105,10 @@ class Poller:
         storing (this thread; a source's items and its health record always commit together, several sources
         to a transaction when they are ready at once)."""
         with session_scope(self.engine) as session:
+            # a scheduled cycle takes a bounded share and leaves the rest to the next tick or another worker;
+            # `poll --once` promises every enabled source
             leased = lease_due_sources(session=session, now=now, owner=self.owner, all_enabled=all_enabled,
-                                       lease=timedelta(minutes=10))
+                                       lease=timedelta(minutes=10), limit=None if all_enabled else SOURCES_PER_CYCLE)
             polls = [_Poll(self._state(s), s.interval_seconds, s.consecutive_failures, list(s.brands))
                      for s in leased]
         outcomes: list[SourceOutcome] = []
