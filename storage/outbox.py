@@ -44,11 +44,15 @@ def mark_sent(
     )
 
 
-def mark_retry(*, session: Session, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
-    session.execute(
-        sa.update(Outbox).where(Outbox.id == outbox_id)
-        .values(status="pending", last_error=error[:500], next_attempt_at=next_attempt_at)
-    )
+def mark_retry(
+    *, session: Session, outbox_id: int, error: str, next_attempt_at: datetime, counted: bool = True
+) -> None:
+    """Due again at `next_attempt_at`. `counted=False` when the try never reached the other side (a 429, or the
+    row waits for another), so it neither lengthens the row's backoff nor makes it look for an earlier try."""
+    values: dict = {"status": "pending", "last_error": error[:500], "next_attempt_at": next_attempt_at}
+    if not counted:
+        values["attempts"] = sa.case((Outbox.attempts > 0, Outbox.attempts - 1), else_=0)
+    session.execute(sa.update(Outbox).where(Outbox.id == outbox_id).values(**values))
 
 
 def mark_failed(*, session: Session, outbox_id: int, error: str) -> None:

@@ -137,6 +137,19 @@ def test_a_429_storm_is_waited_out_with_nothing_lost_or_duplicated(triage):
     assert len(rate_limited) == 6
 
 
+def test_429s_do_not_count_as_attempts_so_a_later_500_backs_off_briefly(triage):
+    # Every 429 used to count as an attempt, so after a storm one 500 backed the row off for minutes
+    # (5 s doubled per attempt, up to 900 s) although Slack was answering again.
+    (case_id,) = triage.complaints("complaint after a storm")
+    storm = triage.slack.fail("ratelimited", times=6, retry_after=1, methods=("chat.postMessage",))
+    error = triage.slack.fail("server_error", times=1, methods=("chat.postMessage",))  # once the storm is over
+    triage.deliver()
+    run_for(triage, seconds=40)
+    assert (storm.hits, error.hits) == (6, 1)
+    assert cards_per_case(triage, [case_id]) == {case_id: 1}
+    assert triage.outbox() == {"sent": 1}
+
+
 def test_a_five_minute_outage_costs_few_calls_and_loses_nothing(engine, slack):
     five_minute_outage(Triage(engine, slack), "server_error")
 

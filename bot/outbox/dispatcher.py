@@ -178,7 +178,7 @@ class Dispatcher:
             self._release(rows, run.now)
             run.halted = True
         except NotYet as exc:
-            self._retry(rows, str(exc), exc.until or run.now + timedelta(seconds=5))
+            self._retry(rows, str(exc), exc.until or run.now + timedelta(seconds=5), counted=False)
         except CaseNotFound as exc:
             self._give_up(rows, str(exc))
             run.settled += len(rows)
@@ -197,7 +197,7 @@ class Dispatcher:
         if exc.retry_after is not None:  # 429: nobody sends until Slack says so
             self.paused_until = now + timedelta(seconds=exc.retry_after)
             run.halted = True
-            self._retry(rows, str(exc), self.paused_until)
+            self._retry(rows, str(exc), self.paused_until, counted=False)  # refused before it was tried
         elif exc.blocked:
             log.error("Slack refused a send until someone fixes it: %s (`earful doctor` says how)", exc)
             if exc.everything:
@@ -215,10 +215,10 @@ class Dispatcher:
 
     # -- bookkeeping ------------------------------------------------------------------------------------------
 
-    def _retry(self, rows: list[Outbox], error: str, when: datetime) -> None:
+    def _retry(self, rows: list[Outbox], error: str, when: datetime, *, counted: bool = True) -> None:
         with session_scope(self.engine) as session:
             for row in rows:
-                mark_retry(session=session, outbox_id=row.id, error=error, next_attempt_at=when)
+                mark_retry(session=session, outbox_id=row.id, error=error, next_attempt_at=when, counted=counted)
 
     def _release(self, rows: list[Outbox], at: datetime) -> None:
         if rows:
