@@ -129,6 +129,8 @@ def test_a_crash_while_storing_loses_nothing(engine, feed_server, monkeypatch):
     assert "could not store" in failed.error
     [source] = table(engine, Source)
     assert source.etag is None and table(engine, Mention) == []
+    # the failure is in the source's health and its lease is handed back for the next poll
+    assert "could not store" in source.last_error and source.lease_until is None and source.lease_owner is None
     monkeypatch.undo()
     [retried] = poller.poll_due(NOW + timedelta(minutes=20), all_enabled=True)
     assert retried.new == 1 and not retried.not_modified

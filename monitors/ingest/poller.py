@@ -217,7 +217,9 @@ class Poller:
                 return [outcome for item in group for outcome in self._store_group([item], now)]
             poll = group[0][0]
             log.exception("storing %s failed", poll.state.name)
-            poll.outcome.error = f"could not store: {exc}"
+            # in the source's health, with its backoff, and its lease handed back: left leased, no worker would
+            # poll it again until the lease ran out
+            self._failed(poll, now, f"could not store: {exc}", None, None)
             return [poll.outcome]
         for (poll, _), stored in zip(group, results):
             outcome = poll.outcome
