@@ -25,6 +25,8 @@ from monitors.spikes.watch import SpikeWatch, worker_name
 from monitors.sync import apply_config
 from storage.cases import wake_snoozed
 from storage.db import open_database, session_scope
+from storage.jobs import claim_job
+from storage.retention import prune
 from storage.rollup import refresh_rollup
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 POLL_TICK_SECONDS = 15  # how often to look for due sources; each source keeps its own interval
 REPLY_TICK_SECONDS = 60  # how often to look for threads due a re-read; each case keeps its own interval
 DIGEST_TICK_SECONDS = 60
+RETENTION_TICK_SECONDS = 3600  # pruning runs once an hour (one worker does it)
 
 
 @dataclass
@@ -114,6 +117,20 @@ class Runtime:
         if enqueued and self.dispatcher is not None:
             self.outbox_job()
 
+    def retention_job(self) -> None:
+        """Prune old mentions, sent outbox rows and closed cases' old events, once an hour across workers.
+        Never within the spike detector's history, which it relearns its baselines from."""
+        now = self.clock()
+        keep = max(timedelta(days=self.config.schedule.retention_days), timedelta(seconds=self.config.spikes.history))
+        with session_scope(self.engine) as session:
+            if not claim_job(session=session, job="retention", period=now.strftime("%Y-%m-%dT%H"),
+                             owner=worker_name(), now=now):
+                return
+        pruned = prune(self.engine, now=now, mentions_before=now - keep)
+        if pruned.mentions or pruned.outbox or pruned.events:
+            log.info("pruned %d mentions, %d outbox rows and %d events older than their keep",
+                     pruned.mentions, pruned.outbox, pruned.events)
+
     def spike_job(self) -> None:
         """Judge each own brand's newly settled buckets of negative mentions; a new alert goes out now."""
         if self.spike_watch is None:  # keeps each brand's detector in memory between runs
@@ -135,6 +152,7 @@ class Runtime:
         # checked every minute rather than fired once at the digest time, so a worker that was down catches up
         scheduler.add_job(self.digest_job, "interval", seconds=DIGEST_TICK_SECONDS, id="digest",
                           next_run_time=self.clock())
+        scheduler.add_job(self.retention_job, "interval", seconds=RETENTION_TICK_SECONDS, id="retention")
         scheduler.start()
         self.scheduler = scheduler
         return scheduler
