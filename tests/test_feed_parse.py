@@ -256,3 +256,49 @@ def test_to_utf8_unknown_declared_encoding_falls_back_to_utf8():
     data, warnings = to_utf8(b'<?xml version="1.0" encoding="x-made-up"?><a>\xc3\xa9</a>')
     assert data.decode("utf-8").endswith("<a>é</a>")
     assert "unknown encoding" in warnings[0]
+
+
+# --- one bad entry never fails a feed ---
+
+@pytest.mark.parametrize("text", [
+    "Fri, 06 Nov 2026 10:00:00 +2400", "Fri, 06 Nov 2026 10:00:00 -9959", "2026-11-06T10:00:00+25:00",
+    "2026-11-06T10:00:00-24:00", "Sat, 01 Jan 0000 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 -1200",
+])
+def test_the_date_parser_never_raises(text):
+    assert parse_date(text) is None or parse_date(text).tzinfo is not None
+
+
+def test_an_entry_with_an_impossible_zone_keeps_its_feed_and_its_text():
+    body = b"""<rss version="2.0"><channel><title>t</title>
+      <item><guid>a</guid><title>first</title><pubDate>Fri, 06 Nov 2026 10:00:00 +2400</pubDate></item>
+      <item><guid>b</guid><title>second</title><pubDate>Fri, 30 May 2025 10:00:00 +0000</pubDate></item>
+    </channel></rss>"""
+    feed = parse_feed(body, url="https://example.com/feed", now=NOW)
+    assert [(m.external_id, m.title, m.published_at) for m in feed.mentions] == [
+        ("a", "first", None), ("b", "second", datetime(2025, 5, 30, 10, tzinfo=timezone.utc))]
+
+
+@pytest.mark.parametrize("body", [
+    b"""<rss version="2.0"><channel><item><guid>a</guid><title>one</title></item>
+        <item><guid>boom</guid><title>two</title></item><item><guid>c</guid><title>three</title></item>
+        </channel></rss>""",
+    b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>a</id><title>one</title></entry>
+        <entry><id>boom</id><title>two</title></entry><entry><id>c</id><title>three</title></entry></feed>""",
+    json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [
+        {"id": "a", "content_text": "one"}, {"id": "boom", "content_text": "two"},
+        {"id": "c", "content_text": "three"}]}).encode(),
+])
+def test_an_entry_that_cannot_be_read_is_dropped_with_a_warning_and_the_rest_kept(body, monkeypatch):
+    from monitors.ingest.feedparse import mention
+
+    real_build = mention.MentionBuilder.build
+
+    def build(self, **fields):  # stands for any bug one odd entry may trip
+        if "boom" in (fields.get("guid") or ""):
+            raise KeyError("unexpected shape")
+        return real_build(self, **fields)
+
+    monkeypatch.setattr(mention.MentionBuilder, "build", build)
+    feed = parse_feed(body, url="https://example.com/feed", now=NOW)
+    assert [m.external_id for m in feed.mentions] == ["a", "c"]
+    assert any("1 entries could not be read and were dropped (first: entry 2: KeyError" in w for w in feed.warnings)

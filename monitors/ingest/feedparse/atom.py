@@ -36,9 +36,8 @@ def parse_atom(root: etree._Element, namespace: str, builder: MentionBuilder) ->
         elif local == "author" and feed_author is None:
             feed_author = _person(child, prefix)
     feed_language = root.get(XML_LANG)
-    mentions = [
-        _entry(entry, prefix, builder, feed_author, feed_language) for entry in root.iter(prefix + "entry")
-    ]
+    mentions = builder.each(root.iter(prefix + "entry"),
+                            lambda entry: _entry(entry, prefix, builder, feed_author, feed_language))
     return feed_title, mentions
 
 

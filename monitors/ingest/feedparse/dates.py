@@ -31,7 +31,17 @@ _FALLBACK_FORMATS = (
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """A date string from a feed -> aware UTC datetime, or None. A missing zone is taken as UTC."""
+    """A date string from a feed -> aware UTC datetime, or None. A missing zone is taken as UTC.
+
+    Never raises: a date it cannot make sense of (a zone offset of a day or more, a year out of range) is no
+    date, and the entry keeps everything else."""
+    try:
+        return _parse(value)
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _parse(value: str | None) -> datetime | None:
     if not value:
         return None
     text = " ".join(value.split())

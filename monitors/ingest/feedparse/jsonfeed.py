@@ -33,13 +33,9 @@ def parse_json_feed(body: bytes, builder: MentionBuilder) -> tuple[str, str | No
         items = []
     feed_author = _author(document)
     feed_language = _string(document.get("language"))
-    mentions = []
-    skipped = 0
-    for item in items:
-        if not isinstance(item, dict):
-            skipped += 1
-            continue
-        mentions.append(_item(item, builder, feed_author, feed_language))
+    objects = [item for item in items if isinstance(item, dict)]
+    skipped = len(items) - len(objects)
+    mentions = builder.each(objects, lambda item: _item(item, builder, feed_author, feed_language))
     if skipped:
         warnings.append(f"{skipped} JSON Feed items are not objects; skipped them")
     return format_name, html_to_text(_string(document.get("title"))) or None, mentions, warnings

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urljoin
 
 from monitors.ingest.feedparse.dates import parse_date
@@ -15,6 +17,8 @@ TITLE_LIMIT = 1_000
 AUTHOR_LIMIT = 200
 ID_LIMIT = 1_000  # longer ids are replaced by their hash
 
+T = TypeVar("T")
+
 
 class MentionBuilder:
     """Builds the mentions of one feed, counting what it had to correct for the feed's warnings."""
@@ -24,6 +28,21 @@ class MentionBuilder:
         self.now = now
         self.future_dates = 0
         self.unsafe_links = 0
+        self.unreadable = 0
+        self.first_unreadable: str | None = None
+
+    def each(self, entries: Iterable[T], read: Callable[[T], RawMention]) -> list[RawMention]:
+        """`read` every entry; one that raises is dropped and counted for the feed's warnings, and the rest
+        are kept: one odd entry must never cost the whole feed."""
+        mentions = []
+        for number, entry in enumerate(entries, start=1):
+            try:
+                mentions.append(read(entry))
+            except Exception as exc:  # noqa: BLE001 - whatever one entry does wrong stays with that entry
+                self.unreadable += 1
+                if self.first_unreadable is None:
+                    self.first_unreadable = f"entry {number}: {type(exc).__name__}: {exc}"[:200]
+        return mentions
 
     def build(
         self,
@@ -74,6 +93,8 @@ class MentionBuilder:
             )
         if self.unsafe_links:
             out.append(f"{self.unsafe_links} entries link to non-web URLs (e.g. javascript:); the links were dropped")
+        if self.unreadable:
+            out.append(f"{self.unreadable} entries could not be read and were dropped (first: {self.first_unreadable})")
         return out
 
 

@@ -53,7 +53,7 @@ def parse_rss(root: etree._Element, builder: MentionBuilder) -> tuple[str | None
                 feed_title = html_to_text(text_of(child)) or None
             elif name in ("language", "dc:language"):
                 feed_language = text_of(child).strip() or feed_language
-    mentions = [_item(item, builder, feed_language) for item in root.iter(*ITEM_TAGS)]
+    mentions = builder.each(root.iter(*ITEM_TAGS), lambda item: _item(item, builder, feed_language))
     return feed_title, mentions
 
 
