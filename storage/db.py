@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///earful.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK_KEY = 0x6561_7266_756C  # "earful": the advisory lock migrations take on PostgreSQL
 
 
 class StorageError(Exception):
@@ -95,9 +96,34 @@ def migrate(engine: sa.Engine) -> None:
     check_connection(engine)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
+    # Several workers starting together on a new database would each create the tables, and all but one
+    # would crash ("table brand already exists", a UniqueViolation on alembic_version): one migrates at a
+    # time, and the others then find the schema current.
+    with _migration_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _migration_lock(engine: sa.Engine) -> Iterator[None]:
+    """On SQLite, an exclusive lock on a file beside the database (PostgreSQL uses an advisory lock)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: SQLite's own locking is all there is
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def open_database(url: str = DEFAULT_URL) -> sa.Engine:
