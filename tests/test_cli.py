@@ -116,3 +116,29 @@ def test_run_shows_progress_of_a_long_poll_cycle(monkeypatch):
     run_module._progress_printer()(SimpleNamespace(error=None), 1, 3)  # short cycles stay quiet
     assert lines[0] == "polling: 4/40 sources" and lines[-2] == "polling: 40/40 sources"
     assert len(lines) == 11 and "1 source(s) failed" in lines[-1]
+
+
+BAD_INPUTS = [
+    (("score", "--threshold", "2"), "between 0 and 1"),
+    (("score", "--threshold", "abc"), "--threshold"),
+    (("digest", "--print", "--chart", "/nonexistent/dir/c.png", "--config", str(EXAMPLE)), "no folder"),
+    (("digest", "--print", "--chart", "chart.svg", "--config", str(EXAMPLE)), "PNG"),
+    (("digest", "--print", "--date", "2026-13-01", "--config", str(EXAMPLE)), "YYYY-MM-DD"),
+    (("digest", "--config", str(EXAMPLE)), "--print"),
+    (("backtest", "--series", "/nonexistent.csv"), "/nonexistent.csv"),
+    (("stats", "--since", "banana"), "banana"),
+    (("queue", "--config", "x.toml"), "No such option"),
+    (("poll", "--config", str(EXAMPLE)), "--once"),
+    (("run", "--config", "/nonexistent.toml"), "file not found"),
+    (("poll", "--once", "--config", "/nonexistent.toml"), "file not found"),
+    (("nosuchcommand",), "No such command"),
+]
+
+
+@pytest.mark.parametrize(("args", "says"), BAD_INPUTS, ids=[" ".join(a[:3]) for a, _ in BAD_INPUTS])
+def test_every_mistake_is_one_line_and_exit_2(tmp_path, args, says):
+    done = earful(*args, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"}, cwd=tmp_path)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and len(lines) == 1, done.stderr
+    assert says in lines[0]

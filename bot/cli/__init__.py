@@ -24,5 +24,24 @@ def _register_commands() -> None:
 
 
 def main() -> None:
+    """Run the command; a mistake in how it was called is one line and exit 2, like every other failure."""
+    import sys
+
     _register_commands()
-    app()
+    try:
+        code = typer.main.get_command(app).main(prog_name="earful", standalone_mode=False)
+    except Exception as exc:  # noqa: BLE001 - only the command line's own usage errors are handled here
+        if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `earful`: the help, as asked
+            print(exc.format_message(), file=sys.stderr)
+            sys.exit(2)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
+        sys.exit(2)
+    except BaseException as exc:
+        if type(exc).__name__ == "Abort":  # Ctrl-C outside a command's own handling
+            sys.exit(130)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -37,7 +37,9 @@ def load_or_exit(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        err.print(f"[bold red]{path}[/] has {len(exc.problems)} problem(s):", soft_wrap=True)
+        if len(exc.problems) == 1:
+            raise fail(f"{path}: {exc.problems[0]}") from None
+        err.print(f"[bold red]{path}[/] has {len(exc.problems)} problems:", soft_wrap=True)
         for problem in exc.problems:
             err.print(f"  {problem}", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None

@@ -34,6 +34,11 @@ def digest(
 
     if not print_:
         raise fail("say --print to print the digest (`earful run` sends the scheduled ones to Slack)")
+    if chart is not None:  # said before any work, not after the digest is printed
+        if chart.suffix.lower() != ".png":
+            raise fail(f"--chart {chart}: the chart is a PNG; give a file name ending in .png")
+        if not chart.parent.is_dir():
+            raise fail(f"--chart {chart}: there is no folder {chart.parent}")
     loaded = load_or_exit(config)
     zone = loaded.schedule.timezone
     now = utcnow()
@@ -54,5 +59,8 @@ def digest(
         raise fail(str(exc)) from None
     print(digest_text(composed), end="")
     if chart is not None:
-        chart.write_bytes(render_chart(composed.chart))
+        try:
+            chart.write_bytes(render_chart(composed.chart))
+        except OSError as exc:
+            raise fail(f"--chart {chart}: cannot write it ({exc.strerror})") from None
         print(f"\nChart: {chart}")

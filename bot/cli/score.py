@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from bot.cli import app
-from bot.cli._common import err
+from bot.cli._common import err, fail
 
 
 @app.command()
@@ -17,6 +17,8 @@ def score(threshold: Optional[float] = typer.Option(None, help="Complaint thresh
     """Read {"id", "text"} JSON lines on stdin; write {"id", "sentiment", "label", "complaint", "complaint_score"}."""
     from monitors.scoring.scorer import Scorer
 
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise fail(f"--threshold {threshold:g} is not between 0 and 1 (e.g. 0.5)")
     scorer = Scorer() if threshold is None else Scorer(threshold=threshold)
     bad = 0
     for number, line in enumerate(sys.stdin, start=1):
