@@ -4,6 +4,7 @@ takes a claim and a resolve over Socket Mode; the card and its thread tell the s
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -83,3 +84,34 @@ max_age = "3650d"
         socket.stop()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+def _run_once(env: dict, config: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    return subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                          env={**inherited, "DATABASE_URL": f"sqlite:///{tmp_path / 'earful.db'}", **env},
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_slack_unreachable_at_start_is_one_line_and_exit_2(tmp_path):
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    done = _run_once({"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-abc",
+                      "SLACK_API_URL": f"http://127.0.0.1:{port}/api/"}, EXAMPLES / "earful.toml", tmp_path)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(lines) == 1 and "cannot reach Slack" in lines[0]
+
+
+def test_a_taken_port_is_one_line_and_nothing_reaches_slack(slack, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": slack.url,
+               "PORT": str(taken.getsockname()[1])}
+        done = _run_once(env, EXAMPLES / "earful.toml", tmp_path)  # HTTP mode: no SLACK_APP_TOKEN
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(lines) == 1 and "cannot listen for Slack" in lines[0]
+    assert slack.calls_to("chat.postMessage") == []  # checked before the scheduler sent anything

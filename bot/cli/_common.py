@@ -55,3 +55,11 @@ def database_or_exit(secrets: Secrets) -> sa.Engine:
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # slack_sdk logs every failed request before raising it, and Earful reports each failure itself in
+        # one line (the outbox's retries, `earful doctor`, a failed start): without --verbose, once is enough
+        logging.getLogger("slack_sdk.web.base_client").setLevel(logging.CRITICAL)
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that the client Earful hands
+    # it (with the same token) wins; that is the intent, not news
+    logging.getLogger("slack_bolt.App").addFilter(
+        lambda record: not record.getMessage().startswith("As you gave `client` as well"))

@@ -43,20 +43,27 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
     except OSError as exc:  # e.g. the port is taken
         runtime.close()
         raise fail(f"push sources: cannot listen for POST /ingest ({exc}); set EARFUL_PUSH_PORT") from None
+    failed_start = None
     try:
         if secrets.slack_bot_token:
-            from bot.slack.runner import run_slack  # the Slack side; see bot/slack/
+            from bot.slack.runner import SlackStartError, run_slack  # the Slack side; see bot/slack/
 
-            run_slack(runtime, stop)
+            try:
+                run_slack(runtime, stop)
+            except SlackStartError as exc:
+                failed_start = str(exc)
         else:
             _run_console(runtime, stop)
     except KeyboardInterrupt:
         pass
     finally:
-        err.print("stopping…")
+        if failed_start is None:
+            err.print("stopping…")
         if ingest is not None:
             ingest.close()
         runtime.close()
+    if failed_start is not None:
+        raise fail(failed_start)
 
 
 def _run_console(runtime, stop: threading.Event) -> None:

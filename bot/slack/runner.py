@@ -29,25 +29,45 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
+class SlackStartError(Exception):
+    """Slack cannot be used as configured; the message says what to do (one line for the user)."""
+
+
 def run_slack(runtime, stop: threading.Event) -> None:
-    """Called by `earful run` when SLACK_BOT_TOKEN is set; returns when `stop` is set."""
+    """Called by `earful run` when SLACK_BOT_TOKEN is set; returns when `stop` is set.
+
+    Everything that can fail at start (the token, reaching Slack, the listening port) is tried before the
+    scheduler starts, so a failed start has sent nothing."""
     secrets: Secrets = runtime.secrets
     if not (secrets.slack_app_token or secrets.slack_signing_secret):
-        raise SystemExit("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode at "
-                         f"{EVENTS_PATH}); see the README's Slack setup, or unset SLACK_BOT_TOKEN for the console")
+        raise SlackStartError("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode at "
+                              f"{EVENTS_PATH}); see the README's Slack setup, or unset SLACK_BOT_TOKEN for the "
+                              "console")
     runtime.attach(SlackDeliverer(make_client(secrets.slack_bot_token, base_url=secrets.slack_api_url)))
     try:
         app = build_app(config=runtime.config, secrets=secrets, engine=runtime.engine, clock=runtime.clock,
                         on_change=Kicker(runtime.outbox_job))
     except BoltError as exc:  # auth.test refused the token
-        raise SystemExit(f"Slack refused SLACK_BOT_TOKEN ({exc}); `earful doctor` says what to fix") from None
+        raise SlackStartError(f"Slack refused SLACK_BOT_TOKEN ({exc}); `earful doctor` says what to fix") from None
+    except OSError as exc:  # no route, refused, DNS: Slack cannot be reached at all
+        where = secrets.slack_api_url or "https://slack.com/api/"
+        raise SlackStartError(f"cannot reach Slack at {where} ({_reason(exc)}); check the network or "
+                              "SLACK_API_URL") from None
+    try:
+        connection = connect(app, secrets)
+    except OSError as exc:  # e.g. the port is taken
+        raise SlackStartError(f"cannot listen for Slack ({_reason(exc)}); set PORT to a free port") from None
     runtime.start_scheduler()
-    connection = connect(app, secrets)
     try:
         while not stop.wait(0.5):
             pass
     finally:
         connection.close()
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)  # urllib wraps the socket error
+    return str(reason if reason is not None else exc.strerror or exc).strip()
 
 
 class Kicker:
