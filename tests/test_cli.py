@@ -142,3 +142,27 @@ def test_every_mistake_is_one_line_and_exit_2(tmp_path, args, says):
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and len(lines) == 1, done.stderr
     assert says in lines[0]
+
+
+def test_check_config_catches_what_cannot_work(tmp_path):
+    (tmp_path / "empty.toml").write_text("")
+    empty = earful("check-config", "--config", str(tmp_path / "empty.toml"))
+    assert empty.returncode == 2 and "brands: none configured" in empty.stderr
+    config = tmp_path / "earful.toml"
+    config.write_text(EXAMPLE.read_text())  # copied away from its feeds folder
+    with_token = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "", "SLACK_SIGNING_SECRET": "",
+                  "DATABASE_URL": "mysql://db/earful"}
+    done = earful("check-config", "--config", str(config), env=with_token)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN" in done.stderr
+    assert "DATABASE_URL uses 'mysql'" in done.stderr
+    assert f"sources[0].url: there is no file {tmp_path / 'feeds' / 'reviews.xml'}" in done.stderr
+    config.write_text('[[brands]]\nname="A"\nquery="a"\n[brands.handles]\nmastodon=["@acme"]\n'
+                      '[[sources]]\nname="m"\nkind="mastodon"\nurl="https://m.example"\n'
+                      '[sources.params]\nhashtags=["acme"]\ntoken_env="EARFUL_TEST_UNSET_TOKEN"\n')
+    done = earful("check-config", "--config", str(config), env={"EARFUL_TEST_UNSET_TOKEN": ""})
+    assert done.returncode == 2
+    assert "'@acme' has no server" in done.stderr
+    config.write_text(config.read_text().replace('"@acme"', '"@acme@m.example"'))
+    done = earful("check-config", "--config", str(config), env={"EARFUL_TEST_UNSET_TOKEN": ""})
+    assert "sources[0].params.token_env: the environment variable EARFUL_TEST_UNSET_TOKEN is not set" in done.stderr

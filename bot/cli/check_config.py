@@ -15,10 +15,18 @@ def check_config(config: Optional[Path] = ConfigOption) -> None:
     """Validate the config file and the secrets in the environment."""
     import typer
 
+    import os
+
+    from monitors.configure import setup_problems
+
     loaded = load_or_exit(config)
-    problems = Secrets.from_env().problems()
+    problems = [f"environment: {problem}" for problem in Secrets.from_env().problems()]
+    problems += setup_problems(loaded, os.environ)
+    if problems:
+        err.print(f"{config_path(config)} cannot work as it is: {len(problems)} problem(s):", markup=False,
+                  soft_wrap=True)
     for problem in problems:
-        err.print(f"  environment: {problem}", markup=False)
+        err.print(f"  {problem}", markup=False, soft_wrap=True)
     if problems:
         raise typer.Exit(2)
     print(f"{config_path(config)}: OK — {len(loaded.brands)} brand(s), {len(loaded.sources)} source(s)")

@@ -37,6 +37,10 @@ def check_handles(handles: dict[str, list[str]]) -> None:
     if unknown:
         raise ValueError(f"{', '.join(map(repr, unknown))}: replies are read on {', '.join(sorted(FETCHERS))} "
                          "only; name the platform as its source kind")
+    for handle in handles.get("mastodon", []):
+        if "@" not in handle.strip().removeprefix("@"):
+            raise ValueError(f"mastodon: {handle!r} has no server; write it as @name@server (e.g. "
+                             f"@{handle.strip().removeprefix('@')}@mastodon.social), or it matches nobody")
     for handle in handles.get("stackexchange", []):
         if not normalise_handle("stackexchange", handle):
             raise ValueError(f"stackexchange: {handle!r} is not a user id; use the number in the account's "
