@@ -166,3 +166,8 @@ def test_check_config_catches_what_cannot_work(tmp_path):
     config.write_text(config.read_text().replace('"@acme"', '"@acme@m.example"'))
     done = earful("check-config", "--config", str(config), env={"EARFUL_TEST_UNSET_TOKEN": ""})
     assert "sources[0].params.token_env: the environment variable EARFUL_TEST_UNSET_TOKEN is not set" in done.stderr
+
+
+def test_version():
+    done = earful("--version")
+    assert done.returncode == 0 and done.stdout.strip().startswith("earful 0.")

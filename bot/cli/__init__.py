@@ -13,6 +13,25 @@ app = typer.Typer(
 )
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"earful {version('earful')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            print("earful (not installed; run `pip install -e .`)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Print Earful's version and exit."),
+) -> None:
+    """Self-hosted brand monitoring for Slack: find public complaints and make sure someone answers them."""
+
+
 def _register_commands() -> None:
     # imported for their side effect: each module adds its commands to `app`
     import importlib
