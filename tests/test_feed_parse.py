@@ -302,3 +302,28 @@ def test_an_entry_that_cannot_be_read_is_dropped_with_a_warning_and_the_rest_kep
     feed = parse_feed(body, url="https://example.com/feed", now=NOW)
     assert [m.external_id for m in feed.mentions] == ["a", "c"]
     assert any("1 entries could not be read and were dropped (first: entry 2: KeyError" in w for w in feed.warnings)
+
+
+# --- text from where the feed keeps it ---
+
+def test_a_youtube_entry_takes_its_text_from_media_group():
+    # the shape of every YouTube channel feed (Atom + Media RSS): no content, no summary
+    body = b"""<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"
+        xmlns:yt="http://www.youtube.com/xml/schemas/2015"><title>Channel</title>
+      <entry><id>yt:video:abc</id><yt:videoId>abc</yt:videoId><title>Acme router review</title>
+        <link rel="alternate" href="https://www.youtube.com/watch?v=abc"/>
+        <published>2025-05-30T10:00:00+00:00</published>
+        <media:group><media:title>Acme router review</media:title>
+          <media:description>The Acme router dropped my connection
+every hour for a week.</media:description></media:group></entry></feed>"""
+    (entry,) = parse_feed(body, url="https://www.youtube.com/feeds/videos.xml?channel_id=x", now=NOW).mentions
+    assert entry.text == "The Acme router dropped my connection every hour for a week."
+    assert entry.title == "Acme router review"
+
+
+def test_a_podcast_item_takes_its_text_from_itunes_summary():
+    body = b"""<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>p</title>
+      <item><guid>ep1</guid><title>Episode 1</title>
+        <itunes:summary>Why Acme support never called back.</itunes:summary></item></channel></rss>"""
+    (item,) = parse_feed(body, url="https://pod.example/feed", now=NOW).mentions
+    assert item.text == "Why Acme support never called back."

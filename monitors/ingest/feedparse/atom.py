@@ -43,7 +43,7 @@ def parse_atom(root: etree._Element, namespace: str, builder: MentionBuilder) ->
 
 def _entry(entry, prefix: str, builder: MentionBuilder, feed_author: str | None, feed_language: str | None):
     identifier = author = source_author = None
-    title = content = summary = link = None
+    title = content = summary = link = media = None
     link_rank = 99
     dates: dict[str, str] = {}
     language = entry.get(XML_LANG)
@@ -64,6 +64,8 @@ def _entry(entry, prefix: str, builder: MentionBuilder, feed_author: str | None,
         elif local == "source" and source_author is None:
             person = child.find(prefix + "author")
             source_author = _person(person, prefix) if person is not None else None
+        elif child.tag in _MEDIA_BODIES and media is None:  # YouTube keeps its only text in media:group
+            media = _media_description(child)
         elif local == "link" and child.get("href"):
             rank = _link_rank(child)
             if rank < link_rank:
@@ -71,6 +73,8 @@ def _entry(entry, prefix: str, builder: MentionBuilder, feed_author: str | None,
     text = _text_construct(content) if content is not None else ""
     if not text and summary is not None:
         text = _text_construct(summary)
+    if not text and media:
+        text = media
     body = content if content is not None else summary
     return builder.build(
         guid=identifier,
@@ -82,6 +86,21 @@ def _entry(entry, prefix: str, builder: MentionBuilder, feed_author: str | None,
         language=language or (body.get(XML_LANG) if body is not None else None) or feed_language,
         base=link.base if link is not None else None,
     )
+
+
+_MEDIA = "{http://search.yahoo.com/mrss/}"
+_MEDIA_BODIES = (_MEDIA + "group", _MEDIA + "description")
+
+
+def _media_description(element) -> str | None:
+    """The text of media:description, standing alone or inside media:group (Media RSS); plain text by default,
+    HTML when its type says so."""
+    found = element if element.tag == _MEDIA + "description" else element.find(_MEDIA + "description")
+    if found is None:
+        return None
+    raw = text_of(found)
+    text = html_to_text(raw) if (found.get("type") or "plain").lower() == "html" else " ".join(raw.split())
+    return text or None
 
 
 def _local(element, prefix: str) -> str:

@@ -18,7 +18,8 @@ ITEM_TAGS = tuple("item" if not ns else f"{{{ns}}}item" for ns in RSS_NAMESPACES
 _FIELDS = {
     "title": "title", "dc:title": "title",
     "link": "link",
-    "description": "summary", "dc:description": "summary", "summary": "summary",
+    "description": "summary", "dc:description": "summary", "summary": "summary", "itunes:summary": "summary",
+    "media:description": "summary",
     "content:encoded": "content", "xhtml:body": "content",
     "guid": "guid",
     "pubDate": "date", "pubdate": "date", "dc:date": "date", "dcterms:issued": "date",
