@@ -374,3 +374,15 @@ def test_poll_once_polls_every_enabled_source_even_beyond_a_cycles_share(sqlite_
         {"name": f"f{n}", "kind": "feed", "url": feed_server.url(f"/f.xml?n={n}")} for n in range(count)])
     outcomes = poller.poll_due(NOW, all_enabled=True)
     assert len(outcomes) == count and not [o for o in outcomes if o.error]
+
+
+def test_a_feed_behind_an_xhtml_doctype_is_read_and_its_dtd_never_fetched(engine, feed_server):
+    dtd = feed_server.url("/xhtml1-strict.dtd")
+    feed_server.route("/xhtml1-strict.dtd", b"<!ENTITY boom 'x'>", content_type="application/xml-dtd")
+    body = (b'<?xml version="1.0"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "'
+            + dtd.encode() + b'">\n' + rss(("1", COMPLAINT)))
+    feed_server.route("/x.xml", body, content_type="application/rss+xml")
+    poller = make_poller(engine, feed_server, [{"name": "x", "kind": "feed", "url": feed_server.url("/x.xml")}])
+    [outcome] = poller.poll_due(NOW)
+    assert outcome.error is None and outcome.new == 1
+    assert feed_server.hits("/xhtml1-strict.dtd") == 0

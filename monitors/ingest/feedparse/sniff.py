@@ -10,8 +10,12 @@ from lxml import etree
 from monitors.ingest.feedparse.model import FeedError
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
-_HTML_START = re.compile(rb"^(?:\s|<!--.*?-->|<\?xml[^>]*>)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
-                         re.IGNORECASE | re.DOTALL)
+# What comes before the first element: space, comments, processing instructions, a DOCTYPE (without an internal
+# subset; one with declarations is refused later by the XML parser)
+_PROLOGUE = rb"(?:\s|<!--.*?-->|<\?[^>]*>|<!doctype[^>\[]*>)*"
+_HTML_START = re.compile(_PROLOGUE + rb"<(?:html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE | re.DOTALL)
+# an HTML DOCTYPE with no element after it within the first 4 KB (a page with a long head comment)
+_HTML_DOCTYPE_ONLY = re.compile(_PROLOGUE + rb"<!doctype\s+html(?:(?!<[a-z]).)*$", re.IGNORECASE | re.DOTALL)
 _HTML_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
 
 
@@ -22,7 +26,8 @@ def kind_of(body: bytes) -> str:
         return "empty"
     if start[:1] in (b"{", b"["):
         return "json"
-    if _HTML_START.match(start):
+    # the root element decides: a feed behind an XHTML DOCTYPE is a feed (the DOCTYPE is never fetched)
+    if _HTML_START.match(start) or _HTML_DOCTYPE_ONLY.match(start):
         return "html"
     return "xml"
 
