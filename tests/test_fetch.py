@@ -432,3 +432,34 @@ def test_a_socks_proxy_is_ignored_with_a_warning(feed_server, monkeypatch, caplo
     with Fetcher(FAST) as fetcher:
         assert fetcher.get(feed_server.url("/feed.xml")).body == b"<rss/>"
     assert "ignoring the proxy socks5://127.0.0.1:1080" in caplog.text
+
+
+def test_a_public_feed_may_not_redirect_to_this_machine_or_its_network(feed_server, fetcher, monkeypatch):
+    import monitors.ingest.fetch.fetcher as fetcher_module
+
+    real = fetcher_module.is_private_host
+    # the feed server is on loopback; call the name "localhost" public so it stands for a feed on the internet
+    monkeypatch.setattr(fetcher_module, "is_private_host", lambda host: host != "localhost" and real(host))
+    port = feed_server.url("/").split(":")[2].split("/")[0]
+    feed_server.redirect("/public", f"http://127.0.0.1:{port}/internal")
+    feed_server.route("/internal", b"<rss/>")
+    with pytest.raises(FetchError, match="refused a redirect .* an address on this machine or its network"):
+        fetcher.get(f"http://localhost:{port}/public")
+    assert feed_server.hits("/internal") == 0
+
+
+def test_a_local_feed_may_redirect_within_its_network(feed_server, fetcher):
+    feed_server.redirect("/old", "/new")
+    feed_server.route("/new", b"<rss/>")
+    assert fetcher.get(feed_server.url("/old")).body == b"<rss/>"  # 127.0.0.1 to 127.0.0.1 stays allowed
+
+
+@pytest.mark.parametrize(("host", "private"), [
+    ("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.9", True), ("172.16.5.4", True), ("169.254.169.254", True),
+    ("::1", True), ("[fe80::1]", True), ("0.0.0.0", True), ("93.184.216.34", False), ("2606:4700::1111", False),
+    ("localhost", True),
+])
+def test_private_hosts(host, private):
+    from monitors.ingest.fetch.fetcher import is_private_host
+
+    assert is_private_host(host) is private

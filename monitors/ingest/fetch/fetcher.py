@@ -8,6 +8,8 @@ the target, so someone can put the right URL in the config.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
 from http.cookiejar import DefaultCookiePolicy
@@ -126,6 +128,7 @@ class Fetcher:
             response = self._send_once("GET", url, params, request_headers, clock)
             if isinstance(response, FetchResponse):
                 return response
+            _check_redirect_target(visited[0], response.target)
             url = response.target
             params = None  # already part of the redirect's URL
             if url in visited or len(visited) > self.settings.max_redirects:
@@ -323,3 +326,32 @@ def _reason(exc: httpx.HTTPError) -> str:
         if marker in text:
             text = text.split(marker, 1)[-1].lstrip("0123456789] ")
     return text or type(exc).__name__
+
+
+def _check_redirect_target(first: str, target: str) -> None:
+    """A public feed may not redirect Earful to this machine or its network (loopback, private, link-local):
+    that would let any feed on the internet make Earful read internal services. A source that is itself on
+    such an address (a local test feed, an intranet) may redirect within it."""
+    target_host = urlsplit(target).hostname or ""
+    if not is_private_host(target_host):
+        return
+    if is_private_host(urlsplit(first).hostname or ""):
+        return
+    raise FetchError(f"refused a redirect from {first} to {target}, an address on this machine or its network",
+                     permanent=True)
+
+
+def is_private_host(host: str) -> bool:
+    """True when `host` is, or resolves to, a loopback, private, link-local or unspecified address."""
+    if not host:
+        return False
+    try:
+        addresses = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        try:
+            addresses = {ipaddress.ip_address(info[4][0].split("%", 1)[0])
+                         for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        except (OSError, ValueError):
+            return False  # cannot resolve: the request itself will fail and say so
+    return any(a.is_private or a.is_loopback or a.is_link_local or a.is_unspecified or a.is_reserved
+               for a in addresses)
