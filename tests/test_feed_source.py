@@ -126,3 +126,21 @@ def test_validate_accepts_web_and_file_urls(url):
 def test_validate_refuses_other_urls(url):
     with pytest.raises(ValueError, match="url"):
         source_config(name="x", kind="feed", url=url)
+
+
+def test_dates_in_us_zones_other_languages_and_iso_forms_are_read_over_http(feed_server, fetcher):
+    items = [("us", "<pubDate>Thu, 05 Nov 2026 07:00:00 ET</pubDate>"),
+             ("colon", "<pubDate>Thu, 05 Nov 2026 17:30:00 +05:30</pubDate>"),
+             ("pt", "<pubDate>Qui, 05 Nov 2026 09:00:00 -0300</pubDate>"),
+             ("el", "<pubDate>Πεμ, 05 Νοέ 2026 14:00:00 +0200</pubDate>"),
+             ("ordinal", "<dc:date>2026-309</dc:date>"),
+             ("junk", "<pubDate>Thu, 05 Nov 2026 12:00:00 GMT, probably</pubDate>")]
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            "<channel><title>t</title>" + "".join(f"<item><guid>{g}</guid><title>{g}</title>{d}</item>"
+                                                  for g, d in items) + "</channel></rss>")
+    feed_server.route("/dated", body.encode(), content_type="application/rss+xml")
+    result = FeedSource().poll(fetcher, state(feed_server.url("/dated")), now=NOW)
+    noon = datetime(2026, 11, 5, 12, tzinfo=timezone.utc)
+    assert {m.external_id: m.published_at for m in result.mentions} == {
+        "us": noon, "colon": noon, "pt": noon, "el": noon, "ordinal": datetime(2026, 11, 5, tzinfo=timezone.utc),
+        "junk": None}
