@@ -327,3 +327,14 @@ def test_a_podcast_item_takes_its_text_from_itunes_summary():
         <itunes:summary>Why Acme support never called back.</itunes:summary></item></channel></rss>"""
     (item,) = parse_feed(body, url="https://pod.example/feed", now=NOW).mentions
     assert item.text == "Why Acme support never called back."
+
+
+def test_an_rss_item_updated_twice_keeps_the_last_but_its_pubdate_comes_first():
+    body = b"""<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+      <item><guid>a</guid><atom:updated>2025-05-01T00:00:00Z</atom:updated>
+        <atom:updated>2025-05-02T00:00:00Z</atom:updated></item>
+      <item><guid>b</guid><pubDate>Wed, 30 Apr 2025 00:00:00 GMT</pubDate>
+        <atom:updated>2025-05-02T00:00:00Z</atom:updated><atom:updated>2025-05-03T00:00:00Z</atom:updated></item>
+    </channel></rss>"""
+    feed = parse_feed(body, url="https://example.com/feed", now=NOW)
+    assert [m.published_at.day for m in feed.mentions] == [2, 30]

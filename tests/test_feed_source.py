@@ -144,3 +144,21 @@ def test_dates_in_us_zones_other_languages_and_iso_forms_are_read_over_http(feed
     assert {m.external_id: m.published_at for m in result.mentions} == {
         "us": noon, "colon": noon, "pt": noon, "el": noon, "ordinal": datetime(2026, 11, 5, tzinfo=timezone.utc),
         "junk": None}
+
+
+def test_a_document_cut_off_inside_cdata_keeps_its_whole_items_and_adds_none(feed_server, fetcher):
+    feed_server.route("/cut", (FEEDS_DIR / "cdata_cut_off.xml").read_bytes(), content_type="application/rss+xml")
+    result = FeedSource().poll(fetcher, state(feed_server.url("/cut")), now=NOW)
+    assert [m.external_id for m in result.mentions] == ["c1", "c2"]
+    assert any("1 entries had no id, link, title or text" in w for w in result.warnings)
+
+
+def test_rss_authors_with_parts_and_atom_entries_updated_twice_over_http(feed_server, fetcher):
+    feed_server.route("/authors", (FEEDS_DIR / "rss_author_parts.xml").read_bytes())
+    feed_server.route("/edited", (FEEDS_DIR / "atom_two_updated.xml").read_bytes(),
+                      content_type="application/atom+xml")
+    authors = FeedSource().poll(fetcher, state(feed_server.url("/authors")), now=NOW)
+    assert [m.author for m in authors.mentions] == [
+        "Jane Doe", "Ana Souza", "Staff writer", "desk@example.com", "Jo Bloggs", "Kim Park"]
+    edited = FeedSource().poll(fetcher, state(feed_server.url("/edited")), now=NOW)
+    assert edited.mentions[0].published_at == datetime(2025, 5, 12, 6, 30, tzinfo=timezone.utc)

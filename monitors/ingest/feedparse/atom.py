@@ -12,6 +12,7 @@ from monitors.ingest.raw import RawMention
 ATOM = "http://www.w3.org/2005/Atom"
 ATOM03 = "http://purl.org/atom/ns#"
 _DATES = ("published", "issued", "created", "updated", "modified")
+_LAST_WINS = {"updated", "modified"}
 
 
 def atom_namespace(root: etree._Element) -> str | None:
@@ -57,8 +58,8 @@ def _entry(entry, prefix: str, builder: MentionBuilder, feed_author: str | None,
             content = child
         elif local == "summary" and summary is None:
             summary = child
-        elif local in _DATES and local not in dates:
-            dates[local] = text_of(child)
+        elif local in _DATES and (local not in dates or local in _LAST_WINS) and text_of(child).strip():
+            dates[local] = text_of(child)  # a second <updated> is a later change: the last one wins
         elif local == "author" and author is None:
             author = _person(child, prefix)
         elif local == "source" and source_author is None:

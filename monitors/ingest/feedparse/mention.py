@@ -30,18 +30,24 @@ class MentionBuilder:
         self.unsafe_links = 0
         self.unreadable = 0
         self.first_unreadable: str | None = None
+        self.empty = 0
 
-    def each(self, entries: Iterable[T], read: Callable[[T], RawMention]) -> list[RawMention]:
+    def each(self, entries: Iterable[T], read: Callable[[T], RawMention | None]) -> list[RawMention]:
         """`read` every entry; one that raises is dropped and counted for the feed's warnings, and the rest
-        are kept: one odd entry must never cost the whole feed."""
+        are kept: one odd entry must never cost the whole feed. An entry with nothing in it is no entry."""
         mentions = []
         for number, entry in enumerate(entries, start=1):
             try:
-                mentions.append(read(entry))
+                mention = read(entry)
             except Exception as exc:  # noqa: BLE001 - whatever one entry does wrong stays with that entry
                 self.unreadable += 1
                 if self.first_unreadable is None:
                     self.first_unreadable = f"entry {number}: {type(exc).__name__}: {exc}"[:200]
+                continue
+            if mention is None:
+                self.empty += 1
+            else:
+                mentions.append(mention)
         return mentions
 
     def build(
@@ -55,9 +61,14 @@ class MentionBuilder:
         date: str | None,
         language: str | None,
         base: str | None = None,
-    ) -> RawMention:
+    ) -> RawMention | None:
+        """The entry as a mention; None when it has no id, link, title or text, which is what is left of an
+        entry whose content the document lost (a CDATA section cut off by the end of the document): as a
+        mention it would have nothing to match, score or show."""
         url = self.absolute(link, base)
         title_text = html_to_text(title, TITLE_LIMIT) or None
+        if not (guid or "").strip() and url is None and title_text is None and not text.strip():
+            return None
         published = parse_date(date)
         if published is not None and published > self.now + FUTURE_TOLERANCE:
             self.future_dates += 1
@@ -93,6 +104,9 @@ class MentionBuilder:
             )
         if self.unsafe_links:
             out.append(f"{self.unsafe_links} entries link to non-web URLs (e.g. javascript:); the links were dropped")
+        if self.empty:
+            out.append(f"{self.empty} entries had no id, link, title or text (the document may be cut off); "
+                       "skipped")
         if self.unreadable:
             out.append(f"{self.unreadable} entries could not be read and were dropped (first: {self.first_unreadable})")
         return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.entities import html5
+
 from lxml import etree
 
 from monitors.ingest.feedparse.htmltext import html_to_text
@@ -28,6 +30,10 @@ _FIELDS = {
     "dc:language": "language",
 }
 _HTML_FIELDS = {"summary", "content"}
+# dates that say when the item last changed: a second one is a later change, so the last one wins
+_LAST_WINS = {"atom:updated", "dcterms:modified"}
+# person parts that are not the person's name
+_CONTACT_PARTS = {"email", "uri", "url", "href", "link"}
 
 
 def is_rdf(root: etree._Element) -> bool:
@@ -60,6 +66,7 @@ def parse_rss(root: etree._Element, builder: MentionBuilder) -> tuple[str | None
 
 def _item(item: etree._Element, builder: MentionBuilder, feed_language: str | None) -> RawMention:
     found: dict[str, str] = {}
+    date_from = None
     permalink_guid = True
     alternate = None
     for child in item:
@@ -69,12 +76,19 @@ def _item(item: etree._Element, builder: MentionBuilder, feed_language: str | No
             if name == "atom:link" and child.get("rel", "alternate") == "alternate" and alternate is None:
                 alternate = child.get("href")
             continue
-        if field in found:
+        if field in found and not (field == "date" and name == date_from and name in _LAST_WINS):
             continue
-        value = markup_of(child) if field in _HTML_FIELDS else text_of(child)
+        if field in _HTML_FIELDS:
+            value = markup_of(child)
+        elif field == "author":
+            value = _person(child)
+        else:
+            value = text_of(child)
         if not value.strip():
             continue
         found[field] = value
+        if field == "date":
+            date_from = name
         if field == "guid":
             permalink_guid = (child.get("isPermaLink") or "true").strip().lower() != "false"
     guid = found.get("guid") or item.get(RDF_ABOUT)
@@ -92,3 +106,23 @@ def _item(item: etree._Element, builder: MentionBuilder, feed_language: str | No
         language=found.get("language") or item.get(XML_LANG) or feed_language,
         base=item.base if link and "://" not in link[:12] else None,
     )
+
+
+def _person(element: etree._Element) -> str:
+    """An author element's text. With child elements (<name>, <email>, <firstname> ...), its name child if it
+    has one, else the text of all its parts joined with spaces, the contact parts only when nothing else is."""
+    if len(element) == 0:
+        return text_of(element)
+    parts, contacts = [element.text or ""], []
+    for child in element:
+        if isinstance(child, etree._Entity):  # &nbsp; and friends between the parts
+            parts.append(html5.get(child.name + ";", "") + (child.tail or ""))
+            continue
+        local = name_of(child.tag).rsplit(":", 1)[-1].rsplit("}", 1)[-1].lower()
+        text = text_of(child)
+        if local == "name" and text.strip():
+            return " ".join(text.split())
+        (contacts if local in _CONTACT_PARTS else parts).append(text)
+        parts.append(child.tail or "")
+    joined = " ".join(" ".join(parts).split())
+    return joined or " ".join(" ".join(contacts).split())
