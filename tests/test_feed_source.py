@@ -162,3 +162,13 @@ def test_rss_authors_with_parts_and_atom_entries_updated_twice_over_http(feed_se
         "Jane Doe", "Ana Souza", "Staff writer", "desk@example.com", "Jo Bloggs", "Kim Park"]
     edited = FeedSource().poll(fetcher, state(feed_server.url("/edited")), now=NOW)
     assert edited.mentions[0].published_at == datetime(2025, 5, 12, 6, 30, tzinfo=timezone.utc)
+
+
+def test_escaped_html_beside_a_tracking_pixel_is_stored_as_text(feed_server, fetcher):
+    feed_server.route("/pixel", (FEEDS_DIR / "escaped_beside_raw.xml").read_bytes())
+    feed_server.route("/pixel.atom", (FEEDS_DIR / "atom_escaped_beside_raw.xml").read_bytes(),
+                      content_type="application/atom+xml")
+    rss = FeedSource().poll(fetcher, state(feed_server.url("/pixel")), now=NOW)
+    assert rss.mentions[0].text == "The Acme refund never came & I am done"
+    atom = FeedSource().poll(fetcher, state(feed_server.url("/pixel.atom")), now=NOW)
+    assert atom.mentions[0].text == "Acme delivery was late again"

@@ -133,6 +133,6 @@ def _text_construct(element) -> str:
         return html_to_text(markup_of(element))
     if kind in ("html", "text/html") or element.get("mode") == "escaped":
         return html_to_text(text_of(element))
-    if len(element):  # Atom 0.3 mode="xml": inline markup
-        return html_to_text(markup_of(element))
+    if len(element):  # Atom 0.3 mode="xml" or an untyped body with inline markup, escaped markup beside it
+        return html_to_text(markup_of(element, text_is_html=None))
     return tidy(text_of(element))

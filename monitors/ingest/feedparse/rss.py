@@ -79,7 +79,7 @@ def _item(item: etree._Element, builder: MentionBuilder, feed_language: str | No
         if field in found and not (field == "date" and name == date_from and name in _LAST_WINS):
             continue
         if field in _HTML_FIELDS:
-            value = markup_of(child)
+            value = markup_of(child, text_is_html=name != "xhtml:body")  # xhtml:body's text is literal
         elif field == "author":
             value = _person(child)
         else:

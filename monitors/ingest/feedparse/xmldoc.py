@@ -38,6 +38,7 @@ _AMPERSAND_ERRORS = {
 _HTML_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
 _BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]{0,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});)")
 _CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+_ESCAPED_TAG = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*[\s/>]|/[A-Za-z][A-Za-z0-9]*\s*>|!--)")
 _names: dict[str, str] = {}
 
 
@@ -175,15 +176,22 @@ def _collect(element: etree._Element, parts: list[str]) -> None:
             parts.append(child.tail)
 
 
-def markup_of(element: etree._Element | None) -> str:
-    """The element's content as an HTML string: escaped HTML in text, or raw (X)HTML child elements."""
+def markup_of(element: etree._Element | None, text_is_html: bool | None = False) -> str:
+    """The element's content as an HTML string: escaped HTML in text, or raw (X)HTML child elements.
+
+    Beside raw child elements, the element's own text is HTML source when `text_is_html` (RSS: a description
+    is escaped HTML, and a raw tracking <img> beside it does not make it plain text), literal text when false
+    (XHTML content), and when None, HTML source if it has tags in it."""
     if element is None:
         return ""
     if len(element) == 0:
         return element.text or ""
-    parts = [html.escape(element.text or "", quote=False)]
-    for child in element:
+    texts = [element.text or ""] + [child.tail or "" for child in element]
+    if text_is_html is None:
+        text_is_html = any(_ESCAPED_TAG.search(text) for text in texts)
+    keep = (lambda text: text) if text_is_html else (lambda text: html.escape(text, quote=False))
+    parts = [keep(texts[0])]
+    for child, tail in zip(element, texts[1:]):
         parts.append(etree.tostring(child, encoding="unicode", with_tail=False))
-        if child.tail:
-            parts.append(html.escape(child.tail, quote=False))
+        parts.append(keep(tail))
     return "".join(parts)
