@@ -142,9 +142,8 @@ def test_earful_run_accepts_a_pushed_complaint(feed_server, tmp_path):
     port = free_port()
     config = write_config(tmp_path / "earful.toml", feed_server, push_port=port)
     database = tmp_path / "earful.db"
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", EARFUL_TEST_PUSH_TOKEN="push-secret",
-               EARFUL_PUSH_HOST="127.0.0.1")
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "EARFUL_PUSH_PORT"):
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", EARFUL_TEST_PUSH_TOKEN="push-secret")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "EARFUL_PUSH_PORT", "PORT"):
         env.pop(name, None)
     process = subprocess.Popen(EARFUL + ["run", "--config", str(config)], env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
