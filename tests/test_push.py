@@ -18,7 +18,8 @@ from bot.http.server import HttpServer
 from monitors.config import Secrets
 from monitors.configure import parse_config, source_config
 from monitors.ingest.pipeline import Pipeline
-from monitors.ingest.push import MAX_BODY, MAX_ITEMS, PayloadError, parse_payload, sign, timestamp_problem
+from monitors.ingest.push import (MAX_BODY, MAX_ITEMS, PayloadError, parse_payload, sign, signature_matches,
+                                  timestamp_problem)
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Mention, Outbox, Source
@@ -98,6 +99,8 @@ def test_timestamps_outside_five_minutes_are_refused():
     assert "more than 5 minutes" in timestamp_problem(str(int(NOW.timestamp()) - 301), now=NOW)
     assert "more than 5 minutes" in timestamp_problem(str(int(NOW.timestamp()) + 400), now=NOW)
     assert "missing" in timestamp_problem(None, now=NOW)
+    assert "not unix seconds" in timestamp_problem("²", now=NOW)  # isdigit() says yes, int() says no
+    assert not signature_matches(b"{}", signature="sha256=00", timestamp="²", secret=SECRET)
 
 
 def test_the_push_kind_needs_credentials_and_polls_nothing():
@@ -227,7 +230,7 @@ def test_bad_json_and_schema_problems_get_4xx_with_reasons(ingest, engine):
 def test_oversized_bodies_are_refused_with_413(ingest, engine):
     body = json.dumps({"id": "big", "text": "Acme " + "x" * MAX_BODY}).encode()
     answer = ingest.post("/ingest", content=body, headers=bearer())
-    assert answer.status_code == 413
+    assert answer.status_code == 413 and "1,000,000 bytes" in answer.json()["error"]
     assert mentions(engine) == []
 
 

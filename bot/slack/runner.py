@@ -4,14 +4,17 @@ default: works behind a firewall, needs SLACK_APP_TOKEN) or over HTTP at /slack/
 from __future__ import annotations
 
 import logging
+import re
 import threading
-from typing import Protocol
+import time
+from typing import Mapping, Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 
+from bot.http.app import Refusal, refuse
 from bot.http.face import SLACK_PATH, Face
 from bot.slack.app import build_app
 from bot.slack.deliver import SlackDeliverer, make_client
@@ -112,9 +115,45 @@ class Mounted:
         self.http.app.unmount(EVENTS_PATH)
 
 
+SIGNATURE_WINDOW = 300  # seconds; Bolt refuses older requests too
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def slack_gate(environ: Mapping[str, str], *, now: float) -> Refusal | None:
+    """What Slack's signature headers tell before the body is read: present, well formed and fresh. Bolt then
+    checks the signature itself against the body."""
+    stamp = (environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "").strip()
+    signature = (environ.get("HTTP_X_SLACK_SIGNATURE") or "").strip()
+    if not stamp or not signature:
+        return Refusal(401, "not signed by Slack: X-Slack-Request-Timestamp and X-Slack-Signature are required")
+    if not (stamp.isascii() and stamp.isdigit()):
+        return Refusal(401, "X-Slack-Request-Timestamp is not unix seconds")
+    if abs(now - int(stamp)) > SIGNATURE_WINDOW:
+        return Refusal(401, "X-Slack-Request-Timestamp is more than 5 minutes from the server's clock")
+    if not _SIGNATURE.fullmatch(signature):
+        return Refusal(401, "X-Slack-Signature is not a v0 signature")
+    length = (environ.get("CONTENT_LENGTH") or "").strip()
+    if not (length.isascii() and length.isdigit()):
+        return Refusal(411, "a Content-Length header is required")
+    return None
+
+
+def _utf8_only(handler: SlackRequestHandler):
+    """Bolt decodes the body as UTF-8 and would fail with a 500 on anything else; that is the sender's error."""
+    def serve(environ: dict, start_response):
+        try:
+            return handler(environ, start_response)
+        except UnicodeDecodeError:
+            return refuse(start_response, Refusal(400, "the body is not UTF-8"))
+
+    return serve
+
+
 def mount_http(app: App, http: Face) -> Mounted:
-    """HTTP mode: Slack posts events, commands and clicks to /slack/events; every request's signature is checked."""
-    http.app.mount(EVENTS_PATH, SlackRequestHandler(app, path=EVENTS_PATH))
+    """HTTP mode: Slack posts events, commands and clicks to /slack/events; every request's signature is checked
+    (its headers before the body is read, then by Bolt against the body)."""
+    http.app.mount(EVENTS_PATH, _utf8_only(SlackRequestHandler(app, path=EVENTS_PATH)),
+                   gate=lambda environ: slack_gate(environ, now=time.time()))
     mounted = Mounted(http)
     log.warning("Earful listens for Slack at %s", mounted.url)
     return mounted
