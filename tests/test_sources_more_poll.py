@@ -160,6 +160,11 @@ def test_earful_run_accepts_a_pushed_complaint(feed_server, tmp_path):
                 time.sleep(0.2)
         assert answer is not None and answer.status_code == 200, answer and answer.text
         assert answer.json()["complaints"] == 1
+        health = None
+        while time.monotonic() < deadline and (health is None or health.status_code != 200):
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)  # the same listener
+            time.sleep(0.1)
+        assert health.json() == {"status": "ok", "database": "ok", "scheduler": "ok"}
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)

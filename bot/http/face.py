@@ -2,7 +2,7 @@
 
 Earful listens only when something needs inbound HTTP: Slack's HTTP mode (SLACK_SIGNING_SECRET without
 SLACK_APP_TOKEN), a push source, or an `[http]` section in the config (for /healthz in Socket Mode). Socket
-Mode with none of these opens no port at all.
+Mode with none of these opens no port at all. Whenever it listens, /healthz is served too.
 
 The port: `PORT`, else `EARFUL_PUSH_PORT` (both from before there was one listener), else `[http] port`, else
 the first push source's `params.port` (8787 by default), else 3000.
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from bot.http.app import HttpApp
+from bot.http.health import HEALTH_PATH, HealthApp
 from bot.http.server import HttpServer, ServerSettings
 from monitors.config import Config, HttpConfig, Secrets
 from monitors.ingest.sources.push import DEFAULT_PORT as PUSH_DEFAULT_PORT
@@ -109,6 +110,7 @@ def open_http(runtime, env: Mapping[str, str] | None = None) -> Face | None:
         app.mount(INGEST_PATH, ingest, gate=ingest.gate)
     if slack_http_mode(runtime.secrets):
         app.expect(SLACK_PATH, "the Slack app")
+    app.mount(HEALTH_PATH, HealthApp(runtime.engine, lambda: runtime.scheduler), methods=("GET",))
     server = HttpServer(app, host=http.host, port=listen_port(runtime.config, env), settings=server_settings(http))
     log.warning("Earful listens at %s for %s", server.url, ", ".join(why))
     return Face(app, server)
