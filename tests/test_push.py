@@ -286,3 +286,92 @@ def test_the_port_and_when_the_server_starts(engine):
         assert answer.status_code == 200 and answer.json()["new"] == 1
     finally:
         http.close()
+
+
+# --- replays of signed requests ---------------------------------------------------------------------------
+
+REPLAY_ERROR = "this signed request was already accepted"
+
+
+def test_a_replayed_signed_request_is_refused_even_after_a_restart(ingest, engine):
+    body = json.dumps({"id": "r-1", "text": COMPLAINT}).encode()
+    headers = signed(body)
+    first = ingest.post("/ingest", content=body, headers=headers)
+    assert first.status_code == 200 and first.json()["complaints"] == 1
+    again = ingest.post("/ingest", content=body, headers=headers)
+    assert again.status_code == 409 and again.json()["error"].startswith(REPLAY_ERROR)
+
+    config = config_for()  # a restarted Earful (or another worker) on the same database
+    endpoints, _ = push_endpoints(config, engine, env=ENV)
+    app = HttpApp()
+    route = IngestApp(engine, Pipeline(config, apply_config(engine, config, now=NOW)), endpoints,
+                      clock=lambda: NOW + timedelta(minutes=4))
+    app.mount("/ingest", route, gate=route.gate)
+    server = HttpServer(app, host="127.0.0.1", port=0)
+    try:
+        answer = httpx.post(server.url + "/ingest", content=body, headers=headers, timeout=5)
+        assert answer.status_code == 409
+    finally:
+        server.close()
+    assert len(mentions(engine)) == 1
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Case)).all()) == 1
+    # the same items signed anew are a new request (and change nothing: the ids de-duplicate)
+    fresh = ingest.post("/ingest", content=body, headers=signed(body, at=NOW + timedelta(seconds=1)))
+    assert fresh.status_code == 200 and fresh.json()["new"] == 0
+
+
+def test_identical_signed_requests_racing_on_two_workers_are_accepted_once(engine):
+    import threading
+
+    config = config_for()
+    brand_ids = apply_config(engine, config, now=NOW)
+    endpoints, _ = push_endpoints(config, engine, env=ENV)
+    servers = []
+    for _ in range(2):
+        app = HttpApp()
+        route = IngestApp(engine, Pipeline(config, brand_ids), endpoints, clock=lambda: NOW)
+        app.mount("/ingest", route, gate=route.gate)
+        servers.append(HttpServer(app, host="127.0.0.1", port=0))
+    body = json.dumps({"id": "race-1", "text": COMPLAINT}).encode()
+    headers = signed(body)
+    go = threading.Barrier(8)
+    codes: list[int] = []
+
+    def send(server) -> None:
+        go.wait()
+        codes.append(httpx.post(server.url + "/ingest", content=body, headers=headers, timeout=30).status_code)
+
+    threads = [threading.Thread(target=send, args=(servers[i % 2],)) for i in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for server in servers:
+            server.close()
+    assert sorted(codes) == [200] + [409] * 7
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Case)).all()) == 1
+
+
+def test_seen_signatures_are_pruned_by_age_and_forgotten_with_a_failed_transaction(engine):
+    from storage.models import SeenSignature
+    from storage.replay import record_signature, signature_seen
+
+    keep = timedelta(minutes=10)
+    with session_scope(engine) as session:
+        assert record_signature(session=session, signature="sha256=old", now=NOW - timedelta(minutes=11), keep=keep)
+    with session_scope(engine) as session:
+        assert signature_seen(session=session, signature="sha256=old", since=NOW - keep) is False
+        assert record_signature(session=session, signature="sha256=new", now=NOW, keep=keep)
+        assert not record_signature(session=session, signature="sha256=new", now=NOW, keep=keep)
+    with session_scope(engine) as session:
+        assert [row.signature for row in session.exec(select(SeenSignature)).all()] == ["sha256=new"]
+    with pytest.raises(RuntimeError):
+        with session_scope(engine) as session:  # storing the items failed: the request may be sent again
+            record_signature(session=session, signature="sha256=failed", now=NOW, keep=keep)
+            raise RuntimeError("the database went away")
+    with session_scope(engine) as session:
+        assert not signature_seen(session=session, signature="sha256=failed", since=NOW - keep)

@@ -3,7 +3,8 @@
 A route of Earful's one HTTP application (bot/http/app.py). Checks, in this order, from the headers alone
 before the body is read (`IngestApp.gate`): Content-Length (411, 400), size (1 MB, 413), credentials (401: a
 bearer token entirely; a signature's timestamp); then with the body: the signature (401), JSON (400), the
-schema (422, every problem listed), the named source (403 when the credentials belong to another).
+schema (422, every problem listed), the named source (403 when the credentials belong to another); a signed
+request already accepted is refused as a replay (409), across restarts and workers (storage/replay.py).
 Accepted items go through the same match-score-store path as polled ones (monitors.ingest.intake).
 The payload schema and the signature scheme are documented in monitors/ingest/push.py.
 """
@@ -23,9 +24,11 @@ from monitors.config import Config
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.intake import store_mentions
 from monitors.ingest.push import (
-    MAX_BODY, PayloadError, bearer_token, parse_payload, signature_matches, timestamp_problem, token_matches,
+    MAX_BODY, SIGNATURE_WINDOW, PayloadError, bearer_token, parse_payload, signature_matches, timestamp_problem,
+    token_matches,
 )
 from storage.db import session_scope
+from storage.replay import record_signature, signature_seen
 from storage.sources import source_health
 
 log = logging.getLogger(__name__)
@@ -117,6 +120,11 @@ class IngestApp:
         admitted = self._admitted(environ, body)
         if not admitted:
             return _refused("invalid signature")
+        replay_key = _replay_key(environ)
+        if replay_key is not None:
+            with session_scope(self.engine) as session:
+                if signature_seen(session=session, signature=replay_key, since=self.clock() - REPLAY_KEEP):
+                    return _REPLAYED
         try:
             batch = parse_payload(body)
         except PayloadError as exc:
@@ -125,9 +133,17 @@ class IngestApp:
         if refusal is not None:
             return refusal
         now = self.clock()
+
+        def remember(session) -> None:  # in the items' transaction: both commit, or neither
+            if not record_signature(session=session, signature=replay_key, now=now, keep=REPLAY_KEEP):
+                raise _Replayed  # an identical request committed meanwhile (another thread or worker)
+
         try:
             stored = store_mentions(self.engine, self.pipeline, source_id=endpoint.source_id,
-                                    brand_names=endpoint.brands, mentions=batch.items, now=now)
+                                    brand_names=endpoint.brands, mentions=batch.items, now=now,
+                                    also=remember if replay_key is not None else None)
+        except _Replayed:
+            return _REPLAYED
         except Exception:  # noqa: BLE001 - e.g. the database is away; the sender should retry
             log.exception("storing pushed items for %s failed", endpoint.name)
             return Answer(503, {"error": "could not store the items right now; retry later"}, {"Retry-After": "30"})
@@ -168,6 +184,26 @@ def _choose(admitted: list[PushEndpoint], named: str | None, known: set[str]) ->
         return admitted[0], Answer(403, {"error": f"these credentials are not the ones of push source {named!r}"})
     return admitted[0], Answer(422, {"error": "invalid payload", "problems": [
         f"source: no push source named {named!r}"]})
+
+
+# a signature's timestamp is accepted up to 5 minutes either side of now, so a request is replayable for
+# 10 minutes after it was first seen: its signature is kept that long
+REPLAY_KEEP = 2 * SIGNATURE_WINDOW
+
+
+class _Replayed(Exception):
+    pass
+
+
+_REPLAYED = Answer(409, {"error": "this signed request was already accepted; a replay is refused (sign each "
+                                  "request with its own timestamp)"})
+
+
+def _replay_key(environ: Mapping[str, str]) -> str | None:
+    """The signature of a signed request (bearer-token requests have none: their items' ids de-duplicate)."""
+    if bearer_token(environ.get("HTTP_AUTHORIZATION")) is not None:
+        return None
+    return environ["HTTP_X_EARFUL_SIGNATURE"].strip().lower()
 
 
 def _unauthorized(reason: str) -> Refusal:
