@@ -89,7 +89,7 @@ def test_socket_mode_opens_no_port_unless_asked(sqlite_engine, scheduler):
     assert http is None  # nothing needs inbound HTTP
     _, http = listening(sqlite_engine, scheduler, {"http": {"port": 0}})
     try:
-        assert http is not None and http.app.paths == ["/healthz"]
+        assert http is not None and http.app.paths == ["/healthz", "/metrics"]
         assert http.server.host == "127.0.0.1"
     finally:
         http.close()

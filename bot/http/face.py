@@ -2,7 +2,7 @@
 
 Earful listens only when something needs inbound HTTP: Slack's HTTP mode (SLACK_SIGNING_SECRET without
 SLACK_APP_TOKEN), a push source, or an `[http]` section in the config (for /healthz in Socket Mode). Socket
-Mode with none of these opens no port at all. Whenever it listens, /healthz is served too.
+Mode with none of these opens no port at all. Whenever it listens, /healthz and /metrics are served too.
 
 The port: `PORT`, else `EARFUL_PUSH_PORT` (both from before there was one listener), else `[http] port`, else
 the first push source's `params.port` (8787 by default), else 3000.
@@ -48,7 +48,7 @@ def purposes(config: Config, secrets: Secrets) -> list[str]:
     if _push_sources(config):
         out.append("push sources (POST /ingest)")
     if config.http is not None and not out:
-        out.append("/healthz ([http] in the config)")
+        out.append("/healthz and /metrics ([http] in the config)")
     return out
 
 
@@ -111,6 +111,9 @@ def open_http(runtime, env: Mapping[str, str] | None = None) -> Face | None:
     if slack_http_mode(runtime.secrets):
         app.expect(SLACK_PATH, "the Slack app")
     app.mount(HEALTH_PATH, HealthApp(runtime.engine, lambda: runtime.scheduler), methods=("GET",))
+    from bot.http.metrics import METRICS_PATH, MetricsApp  # prometheus_client loads only when Earful listens
+
+    app.mount(METRICS_PATH, MetricsApp(runtime.engine, runtime.clock), methods=("GET",))
     server = HttpServer(app, host=http.host, port=listen_port(runtime.config, env), settings=server_settings(http))
     log.warning("Earful listens at %s for %s", server.url, ", ".join(why))
     return Face(app, server)
