@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -12,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import utcnow
 from bot.console import ConsoleDeliverer
+from bot.metrics import ITEMS_INGESTED, POLL_CYCLE
 from bot.outbox.delivery import Deliverer
 from bot.outbox.dispatcher import Dispatcher
 from monitors.config import Config, Secrets
@@ -71,7 +73,11 @@ class Runtime:
     # jobs: each reads the clock once and hands `now` down --------------------------------------------------
 
     def poll_job(self) -> None:
+        started = time.monotonic()
         outcomes = self.poller.poll_due(self.clock(), on_progress=self.on_poll_progress)
+        if outcomes:  # a tick with nothing due is not a cycle
+            POLL_CYCLE.observe(time.monotonic() - started)
+            ITEMS_INGESTED.inc(sum(outcome.fetched for outcome in outcomes))
         for outcome in outcomes:
             if outcome.error:
                 log.warning("source %s: %s", outcome.name, outcome.error)

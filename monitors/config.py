@@ -173,6 +173,25 @@ class IngestConfig(_Section):
     processes: int = Field(default=0, ge=0)  # 0: one per core
 
 
+class HttpConfig(_Section):
+    """The one listener for /slack/events, /ingest and /healthz. Its presence in the file makes Earful listen even
+    when nothing else needs inbound HTTP (for /healthz in Socket Mode)."""
+
+    host: str = "127.0.0.1"  # a laptop; 0.0.0.0 behind a reverse proxy or in a container
+    port: int | None = Field(default=None, ge=0, le=65535)  # None: PORT, EARFUL_PUSH_PORT, a push source's port, 3000
+    threads: int = Field(default=4, ge=1, le=256)
+    connection_limit: int = Field(default=1000, ge=10, le=60_000)
+    timeout: Duration = 30  # a connection silent this long, or this slow to send one request, is closed
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(c.isspace() or c in "/?#@" for c in value):
+            raise ValueError(f"{value!r} is not an address to listen on (e.g. 127.0.0.1, 0.0.0.0 or ::)")
+        return value
+
+
 class SpikesConfig(_Section):
     enabled: bool = True
     sensitivity: float = Field(default=3.0, gt=0)  # the least robust σ above normal that makes a burst alert
@@ -193,6 +212,7 @@ class Config(_Section):
     fetch: FetchConfig = FetchConfig()
     ingest: IngestConfig = IngestConfig()
     spikes: SpikesConfig = SpikesConfig()
+    http: HttpConfig | None = None  # see HttpConfig: None means "only when Slack HTTP mode or a push source needs it"
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Config":

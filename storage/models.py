@@ -250,3 +250,14 @@ class Feedback(SQLModel, table=True):
     verdict: bool  # True: it is a complaint
     who: str
     at: datetime = _when()
+
+
+class SeenSignature(SQLModel, table=True):
+    """A signed push request already accepted, so the same request sent again is refused as a replay. Kept in the
+    database, not in memory, so the refusal holds across restarts and across workers sharing one PostgreSQL;
+    rows older than the signature window are pruned as new ones come in (storage.replay)."""
+
+    __tablename__ = "seen_signature"
+
+    signature: str = Field(primary_key=True)
+    seen_at: datetime = _when(index=True)

@@ -11,10 +11,15 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.http.push import IngestApp, ingest_port, push_endpoints, serve_ingest, start_ingest_server
+from bot.http.app import HttpApp
+from bot.http.face import listen_port, open_http
+from bot.http.push import IngestApp, push_endpoints
+from bot.http.server import HttpServer
+from monitors.config import Secrets
 from monitors.configure import parse_config, source_config
 from monitors.ingest.pipeline import Pipeline
-from monitors.ingest.push import MAX_BODY, MAX_ITEMS, PayloadError, parse_payload, sign, timestamp_problem
+from monitors.ingest.push import (MAX_BODY, MAX_ITEMS, PayloadError, parse_payload, sign, signature_matches,
+                                  timestamp_problem)
 from monitors.sync import apply_config
 from storage.db import session_scope
 from storage.models import Case, Mention, Outbox, Source
@@ -94,6 +99,8 @@ def test_timestamps_outside_five_minutes_are_refused():
     assert "more than 5 minutes" in timestamp_problem(str(int(NOW.timestamp()) - 301), now=NOW)
     assert "more than 5 minutes" in timestamp_problem(str(int(NOW.timestamp()) + 400), now=NOW)
     assert "missing" in timestamp_problem(None, now=NOW)
+    assert "not unix seconds" in timestamp_problem("²", now=NOW)  # isdigit() says yes, int() says no
+    assert not signature_matches(b"{}", signature="sha256=00", timestamp="²", secret=SECRET)
 
 
 def test_the_push_kind_needs_credentials_and_polls_nothing():
@@ -122,9 +129,11 @@ def ingest(engine):
     brand_ids = apply_config(engine, config, now=NOW)
     endpoints, problems = push_endpoints(config, engine, env=ENV)
     assert problems == []
-    server = serve_ingest(IngestApp(engine, Pipeline(config, brand_ids), endpoints, clock=lambda: NOW),
-                          port=0, host="127.0.0.1")
-    with httpx.Client(base_url=server.url.removesuffix("/ingest"), timeout=5) as client:
+    app = HttpApp()
+    route = IngestApp(engine, Pipeline(config, brand_ids), endpoints, clock=lambda: NOW)
+    app.mount("/ingest", route, gate=route.gate)
+    server = HttpServer(app, host="127.0.0.1", port=0)
+    with httpx.Client(base_url=server.url, timeout=5) as client:
         yield client
     server.close()
 
@@ -252,19 +261,117 @@ def test_unset_secrets_are_reported_and_refuse_everything(engine):
     assert all(e.token is None and e.secret is None for e in endpoints)
 
 
+NO_SLACK = Secrets(slack_bot_token=None, slack_app_token=None, slack_signing_secret=None, slack_api_url=None,
+                   database_url="")
+
+
 def test_the_port_and_when_the_server_starts(engine):
     config = config_for([{"name": "p2", "kind": "push", "params": {"token_env": "X", "port": 9999}}])
-    assert ingest_port(config, env={}) == 8787  # the first push source's port (its default)
-    assert ingest_port(config, env={"EARFUL_PUSH_PORT": "9100"}) == 9100
+    assert listen_port(config, env={}) == 8787  # the first push source's port (its default)
+    assert listen_port(config, env={"EARFUL_PUSH_PORT": "9100"}) == 9100
+    assert listen_port(config, env={"PORT": "9200", "EARFUL_PUSH_PORT": "9100"}) == 9200  # one listener now
     no_push = parse_config({"brands": [{"name": "Acme", "query": "acme"}]})
-    assert start_ingest_server(SimpleNamespace(config=no_push), env={}) is None
+    assert listen_port(no_push, env={}) == 3000
+    assert listen_port(parse_config({"http": {"port": 8080}}), env={}) == 8080
+    assert open_http(SimpleNamespace(config=no_push, secrets=NO_SLACK), env={}) is None  # nothing needs HTTP
 
     brand_ids = apply_config(engine, config, now=NOW)
     pipeline = Pipeline(config, brand_ids)
-    runtime = SimpleNamespace(config=config, engine=engine, poller=SimpleNamespace(pipeline=pipeline), clock=lambda: NOW)
-    server = start_ingest_server(runtime, env={**ENV, "EARFUL_PUSH_PORT": "0", "EARFUL_PUSH_HOST": "127.0.0.1"})
+    runtime = SimpleNamespace(config=config, secrets=NO_SLACK, engine=engine, clock=lambda: NOW,
+                              poller=SimpleNamespace(pipeline=pipeline))
+    http = open_http(runtime, env={**ENV, "EARFUL_PUSH_PORT": "0"})
     try:
-        answer = httpx.post(server.url, json={"id": "r1", "text": "Acme"}, headers=bearer(), timeout=5)
+        assert http.server.host == "127.0.0.1"  # not every interface unless [http] host says so
+        answer = httpx.post(http.url + "/ingest", json={"id": "r1", "text": "Acme"}, headers=bearer(), timeout=5)
         assert answer.status_code == 200 and answer.json()["new"] == 1
     finally:
+        http.close()
+
+
+# --- replays of signed requests ---------------------------------------------------------------------------
+
+REPLAY_ERROR = "this signed request was already accepted"
+
+
+def test_a_replayed_signed_request_is_refused_even_after_a_restart(ingest, engine):
+    body = json.dumps({"id": "r-1", "text": COMPLAINT}).encode()
+    headers = signed(body)
+    first = ingest.post("/ingest", content=body, headers=headers)
+    assert first.status_code == 200 and first.json()["complaints"] == 1
+    again = ingest.post("/ingest", content=body, headers=headers)
+    assert again.status_code == 409 and again.json()["error"].startswith(REPLAY_ERROR)
+
+    config = config_for()  # a restarted Earful (or another worker) on the same database
+    endpoints, _ = push_endpoints(config, engine, env=ENV)
+    app = HttpApp()
+    route = IngestApp(engine, Pipeline(config, apply_config(engine, config, now=NOW)), endpoints,
+                      clock=lambda: NOW + timedelta(minutes=4))
+    app.mount("/ingest", route, gate=route.gate)
+    server = HttpServer(app, host="127.0.0.1", port=0)
+    try:
+        answer = httpx.post(server.url + "/ingest", content=body, headers=headers, timeout=5)
+        assert answer.status_code == 409
+    finally:
         server.close()
+    assert len(mentions(engine)) == 1
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Case)).all()) == 1
+    # the same items signed anew are a new request (and change nothing: the ids de-duplicate)
+    fresh = ingest.post("/ingest", content=body, headers=signed(body, at=NOW + timedelta(seconds=1)))
+    assert fresh.status_code == 200 and fresh.json()["new"] == 0
+
+
+def test_identical_signed_requests_racing_on_two_workers_are_accepted_once(engine):
+    import threading
+
+    config = config_for()
+    brand_ids = apply_config(engine, config, now=NOW)
+    endpoints, _ = push_endpoints(config, engine, env=ENV)
+    servers = []
+    for _ in range(2):
+        app = HttpApp()
+        route = IngestApp(engine, Pipeline(config, brand_ids), endpoints, clock=lambda: NOW)
+        app.mount("/ingest", route, gate=route.gate)
+        servers.append(HttpServer(app, host="127.0.0.1", port=0))
+    body = json.dumps({"id": "race-1", "text": COMPLAINT}).encode()
+    headers = signed(body)
+    go = threading.Barrier(8)
+    codes: list[int] = []
+
+    def send(server) -> None:
+        go.wait()
+        codes.append(httpx.post(server.url + "/ingest", content=body, headers=headers, timeout=30).status_code)
+
+    threads = [threading.Thread(target=send, args=(servers[i % 2],)) for i in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for server in servers:
+            server.close()
+    assert sorted(codes) == [200] + [409] * 7
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Case)).all()) == 1
+
+
+def test_seen_signatures_are_pruned_by_age_and_forgotten_with_a_failed_transaction(engine):
+    from storage.models import SeenSignature
+    from storage.replay import record_signature, signature_seen
+
+    keep = timedelta(minutes=10)
+    with session_scope(engine) as session:
+        assert record_signature(session=session, signature="sha256=old", now=NOW - timedelta(minutes=11), keep=keep)
+    with session_scope(engine) as session:
+        assert signature_seen(session=session, signature="sha256=old", since=NOW - keep) is False
+        assert record_signature(session=session, signature="sha256=new", now=NOW, keep=keep)
+        assert not record_signature(session=session, signature="sha256=new", now=NOW, keep=keep)
+    with session_scope(engine) as session:
+        assert [row.signature for row in session.exec(select(SeenSignature)).all()] == ["sha256=new"]
+    with pytest.raises(RuntimeError):
+        with session_scope(engine) as session:  # storing the items failed: the request may be sent again
+            record_signature(session=session, signature="sha256=failed", now=NOW, keep=keep)
+            raise RuntimeError("the database went away")
+    with session_scope(engine) as session:
+        assert not signature_seen(session=session, signature="sha256=failed", since=NOW - keep)

@@ -14,7 +14,10 @@ from slack_bolt import BoltRequest
 
 from bot.console import terminal_text
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.runner import connect, serve_http
+from bot.http.app import HttpApp
+from bot.http.face import Face
+from bot.http.server import HttpServer
+from bot.slack.runner import connect
 from monitors.config import Secrets
 from storage import cases
 from storage.db import session_scope
@@ -247,7 +250,11 @@ def test_requests_with_a_bad_signature_are_refused(quick):
 
 def test_http_mode_serves_slack_at_slack_events(quick):
     quick.complaints("refund")
-    server = serve_http(quick.app, port=0, host="127.0.0.1")
+    router = HttpApp()
+    face = Face(router, HttpServer(router, host="127.0.0.1", port=0))
+    secrets = Secrets(slack_bot_token=quick.slack.token, slack_app_token=None, slack_signing_secret="s",
+                      slack_api_url=quick.slack.url, database_url="")
+    server = connect(quick.app, secrets, http=face)  # HTTP mode: mounted on the shared listener
     try:
         request = command_request("claim 1", user="UANN", channel=quick.channel_id)
         headers = {name: values[0] for name, values in request.headers.items()}
@@ -255,8 +262,10 @@ def test_http_mode_serves_slack_at_slack_events(quick):
         assert answer.status_code == 200 and answer.json()["text"] == "You have case #1."
         assert httpx.post(server.url.replace("/slack/events", "/other"), content="x", timeout=5).status_code == 404
         assert httpx.post(server.url, content=request.raw_body, timeout=5).status_code == 401  # unsigned
-    finally:
         server.close()
+        assert httpx.post(server.url, content=request.raw_body, headers=headers, timeout=5).status_code == 404
+    finally:
+        face.close()
 
 
 def test_socket_mode_receives_commands_and_clicks(quick):

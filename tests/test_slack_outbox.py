@@ -122,6 +122,13 @@ def test_a_lost_answer_from_slack_does_not_make_a_duplicate(engine, slack):
 
 
 def test_a_429_storm_is_waited_out_with_nothing_lost_or_duplicated(triage):
+    from bot.metrics import PROCESS
+
+    def counted() -> tuple[float, float]:  # /metrics' Slack send errors and 429 pauses
+        return (PROCESS.get_sample_value("earful_slack_send_errors_total", {"kind": "rate_limited"}),
+                PROCESS.get_sample_value("earful_slack_rate_limit_pauses_total"))
+
+    errors_before, pauses_before = counted()
     ids = triage.complaints(*[f"complaint {i}" for i in range(5)])
     storm = triage.slack.fail("ratelimited", times=6, retry_after=30, methods=("chat.postMessage",))
     triage.deliver()
@@ -135,6 +142,7 @@ def test_a_429_storm_is_waited_out_with_nothing_lost_or_duplicated(triage):
     assert triage.outbox() == {"sent": 5}
     rate_limited = [c for c in triage.posts() if c.status == 429]
     assert len(rate_limited) == 6
+    assert counted() == (errors_before + 6, pauses_before + 6)
 
 
 def test_429s_do_not_count_as_attempts_so_a_later_500_backs_off_briefly(triage):

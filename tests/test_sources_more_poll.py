@@ -142,9 +142,8 @@ def test_earful_run_accepts_a_pushed_complaint(feed_server, tmp_path):
     port = free_port()
     config = write_config(tmp_path / "earful.toml", feed_server, push_port=port)
     database = tmp_path / "earful.db"
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", EARFUL_TEST_PUSH_TOKEN="push-secret",
-               EARFUL_PUSH_HOST="127.0.0.1")
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "EARFUL_PUSH_PORT"):
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", EARFUL_TEST_PUSH_TOKEN="push-secret")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "EARFUL_PUSH_PORT", "PORT"):
         env.pop(name, None)
     process = subprocess.Popen(EARFUL + ["run", "--config", str(config)], env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -161,6 +160,11 @@ def test_earful_run_accepts_a_pushed_complaint(feed_server, tmp_path):
                 time.sleep(0.2)
         assert answer is not None and answer.status_code == 200, answer and answer.text
         assert answer.json()["complaints"] == 1
+        health = None
+        while time.monotonic() < deadline and (health is None or health.status_code != 200):
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)  # the same listener
+            time.sleep(0.1)
+        assert health.json() == {"status": "ok", "database": "ok", "scheduler": "ok"}
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)

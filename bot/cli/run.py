@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -35,21 +36,23 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
     runtime.on_poll_progress = _progress_printer()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    # push sources: serve POST /ingest beside whichever bot runs (see bot/http/push.py)
-    from bot.http.push import start_ingest_server
+    # one listener for Slack's HTTP mode, push sources and /healthz, when any is needed (see bot/http/face.py)
+    from bot.http.face import HttpSetupError, open_http
 
     try:
-        ingest = start_ingest_server(runtime)
-    except OSError as exc:  # e.g. the port is taken
+        http = open_http(runtime)
+    except (OSError, HttpSetupError) as exc:  # e.g. the port is taken
         runtime.close()
-        raise fail(f"push sources: cannot listen for POST /ingest ({exc}); set EARFUL_PUSH_PORT") from None
+        if isinstance(exc, HttpSetupError):
+            raise fail(str(exc)) from None
+        raise fail(_cannot_listen(runtime, exc)) from None
     failed_start = None
     try:
         if secrets.slack_bot_token:
             from bot.slack.runner import SlackStartError, run_slack  # the Slack side; see bot/slack/
 
             try:
-                run_slack(runtime, stop)
+                run_slack(runtime, stop, http=http)
             except SlackStartError as exc:
                 failed_start = str(exc)
         else:
@@ -59,11 +62,22 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
     finally:
         if failed_start is None:
             err.print("stopping…")
-        if ingest is not None:
-            ingest.close()
+        if http is not None:
+            http.close()
         runtime.close()
     if failed_start is not None:
         raise fail(failed_start)
+
+
+def _cannot_listen(runtime, exc: OSError) -> str:
+    from bot.http.face import listen_port, purposes
+
+    http = runtime.config.http
+    host = http.host if http is not None else "127.0.0.1"
+    reason = (exc.strerror or str(exc)).strip()
+    return (f"cannot listen for {' and '.join(purposes(runtime.config, runtime.secrets))} on "
+            f"{host}:{listen_port(runtime.config, os.environ)} ({reason}); set [http] port (or PORT) "
+            "to a free port")
 
 
 def _run_console(runtime, stop: threading.Event) -> None:

@@ -1,42 +1,39 @@
-"""`POST /ingest`: the HTTP endpoint where scrapers, Zapier or n8n push items into a source of kind `push`.
+"""`POST /ingest`: where scrapers, Zapier or n8n push items into a source of kind `push`.
 
-A small threaded WSGI server of its own (the Slack HTTP mode server exists only in one of three run modes),
-started by `earful run` when the config has a push source, on EARFUL_PUSH_PORT or the first push source's
-params.port (default 8787). Checks, in this order: path and method; size (1 MB, 413); credentials (401);
-JSON (400); the schema (422, every problem listed); the named source (403 when the credentials belong to
-another). Accepted items go through the same match-score-store path as polled ones (monitors.ingest.intake).
+A route of Earful's one HTTP application (bot/http/app.py). Checks, in this order, from the headers alone
+before the body is read (`IngestApp.gate`): Content-Length (411, 400), size (1 MB, 413), credentials (401: a
+bearer token entirely; a signature's timestamp); then with the body: the signature (401), JSON (400), the
+schema (422, every problem listed), the named source (403 when the credentials belong to another); a signed
+request already accepted is refused as a replay (409), across restarts and workers (storage/replay.py).
+Accepted items go through the same match-score-store path as polled ones (monitors.ingest.intake).
 The payload schema and the signature scheme are documented in monitors/ingest/push.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from socketserver import ThreadingMixIn
 from typing import Any, Callable, Iterable, Mapping
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import sqlalchemy as sa
 
+from bot.http.app import Refusal, answer as respond, json_line
 from monitors.config import Config
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.intake import store_mentions
 from monitors.ingest.push import (
-    MAX_BODY, PayloadError, bearer_token, parse_payload, signature_matches, timestamp_problem, token_matches,
+    MAX_BODY, SIGNATURE_WINDOW, PayloadError, bearer_token, parse_payload, signature_matches, timestamp_problem,
+    token_matches,
 )
-from monitors.ingest.sources.push import DEFAULT_PORT
 from storage.db import session_scope
+from storage.replay import record_signature, signature_seen
 from storage.sources import source_health
 
 log = logging.getLogger(__name__)
 
 INGEST_PATH = "/ingest"
-DRAIN_LIMIT = 8 * MAX_BODY  # an oversized body up to this size is read and dropped, so the client sees the 413
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def push_endpoints(config: Config, engine: sa.Engine,
 
 
 class IngestApp:
-    """The WSGI application. `on_stored(case_ids)` runs after a batch that opened cases (e.g. send cards now)."""
+    """The WSGI route. `on_stored(case_ids)` runs after a batch that opened cases (e.g. send cards now)."""
 
     def __init__(self, engine: sa.Engine, pipeline: Pipeline, endpoints: list[PushEndpoint], *,
                  clock: Callable[[], datetime], on_stored: Callable[[list[int]], None] | None = None):
@@ -93,34 +90,41 @@ class IngestApp:
         self.on_stored = on_stored
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        try:
-            answer = self.handle(environ)
-        except Exception:  # noqa: BLE001 - one bad request must not take the server down
-            log.exception("ingest request failed")
-            answer = Answer(500, {"error": "internal error; see Earful's log"})
-        data = json.dumps(answer.body).encode("utf-8")
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
-                   *answer.headers.items()]
-        start_response(f"{answer.status} {_REASONS.get(answer.status, '')}".strip(), headers)
-        return [data]
+        answer = self.handle(environ)
+        return respond(start_response, answer.status, json_line(answer.body), answer.headers)
+
+    def gate(self, environ: Mapping[str, str]) -> Refusal | None:
+        """What the headers alone decide, before a byte of the body is read."""
+        length = (environ.get("CONTENT_LENGTH") or "").strip()
+        if not length:
+            return Refusal(411, "a Content-Length header is required")
+        if not (length.isascii() and length.isdigit()):
+            return Refusal(400, "Content-Length is not a number of bytes")
+        if int(length) > MAX_BODY:
+            return Refusal(413, f"body larger than {MAX_BODY:,} bytes; send fewer items per request")
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
+        signature = environ.get("HTTP_X_EARFUL_SIGNATURE")
+        if token is None and not signature:
+            return _unauthorized("credentials missing: send Authorization: Bearer <token>, or sign the body "
+                                 "(X-Earful-Signature and X-Earful-Timestamp)")
+        if token is not None:
+            return None if self._token_holders(token) else _unauthorized("invalid token")
+        problem = timestamp_problem(environ.get("HTTP_X_EARFUL_TIMESTAMP"), now=self.clock())
+        return None if problem is None else _unauthorized(problem)
 
     def handle(self, environ: dict) -> Answer:
-        if environ.get("PATH_INFO", "").rstrip("/") != INGEST_PATH:
-            return Answer(404, {"error": f"not found; items are posted to {INGEST_PATH}"})
-        if environ.get("REQUEST_METHOD") != "POST":
-            return Answer(405, {"error": f"use POST {INGEST_PATH}"}, {"Allow": "POST"})
-        length = environ.get("CONTENT_LENGTH") or ""
-        if not length.strip().isdigit():
-            return Answer(411, {"error": "a Content-Length header is required"})
-        size = int(length)
-        if size > MAX_BODY:
-            _drain(environ["wsgi.input"], size)
-            return Answer(413, {"error": f"body larger than {MAX_BODY:,} bytes; send fewer items per request"})
-        body = environ["wsgi.input"].read(size)
-
-        admitted, refusal = self._authenticate(environ, body)
+        refusal = self.gate(environ)
         if refusal is not None:
-            return refusal
+            return Answer(refusal.status, {"error": refusal.message}, refusal.headers)
+        body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        admitted = self._admitted(environ, body)
+        if not admitted:
+            return _refused("invalid signature")
+        replay_key = _replay_key(environ)
+        if replay_key is not None:
+            with session_scope(self.engine) as session:
+                if signature_seen(session=session, signature=replay_key, since=self.clock() - REPLAY_KEEP):
+                    return _REPLAYED
         try:
             batch = parse_payload(body)
         except PayloadError as exc:
@@ -129,9 +133,17 @@ class IngestApp:
         if refusal is not None:
             return refusal
         now = self.clock()
+
+        def remember(session) -> None:  # in the items' transaction: both commit, or neither
+            if not record_signature(session=session, signature=replay_key, now=now, keep=REPLAY_KEEP):
+                raise _Replayed  # an identical request committed meanwhile (another thread or worker)
+
         try:
             stored = store_mentions(self.engine, self.pipeline, source_id=endpoint.source_id,
-                                    brand_names=endpoint.brands, mentions=batch.items, now=now)
+                                    brand_names=endpoint.brands, mentions=batch.items, now=now,
+                                    also=remember if replay_key is not None else None)
+        except _Replayed:
+            return _REPLAYED
         except Exception:  # noqa: BLE001 - e.g. the database is away; the sender should retry
             log.exception("storing pushed items for %s failed", endpoint.name)
             return Answer(503, {"error": "could not store the items right now; retry later"}, {"Retry-After": "30"})
@@ -142,26 +154,20 @@ class IngestApp:
                             "updated": stored.updated, "complaints": len(stored.case_ids),
                             "case_ids": stored.case_ids})
 
-    def _authenticate(self, environ: dict, body: bytes) -> tuple[list[PushEndpoint], Answer | None]:
-        """The endpoints whose credentials the request carries. Every candidate is compared, so the time taken
-        does not tell which one came close."""
+    def _token_holders(self, token: str) -> list[PushEndpoint]:
+        """Every candidate is compared, so the time taken does not tell which one came close."""
+        matches = [token_matches(token, e.token) if e.token else False for e in self.endpoints]
+        return [e for e, ok in zip(self.endpoints, matches) if ok]
+
+    def _admitted(self, environ: Mapping[str, str], body: bytes) -> list[PushEndpoint]:
+        """The endpoints whose credentials the request carries (the gate has let it through)."""
         token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
-        signature = environ.get("HTTP_X_EARFUL_SIGNATURE")
-        if token is None and not signature:
-            return [], _unauthorized("credentials missing: send Authorization: Bearer <token>, or sign the body "
-                                     "(X-Earful-Signature and X-Earful-Timestamp)")
         if token is not None:
-            matches = [token_matches(token, e.token) if e.token else False for e in self.endpoints]
-            admitted = [e for e, ok in zip(self.endpoints, matches) if ok]
-            return admitted, None if admitted else _unauthorized("invalid token")
-        timestamp = environ.get("HTTP_X_EARFUL_TIMESTAMP")
-        problem = timestamp_problem(timestamp, now=self.clock())
-        if problem is not None:
-            return [], _unauthorized(problem)
+            return self._token_holders(token)
+        signature, timestamp = environ["HTTP_X_EARFUL_SIGNATURE"], environ["HTTP_X_EARFUL_TIMESTAMP"]
         matches = [signature_matches(body, signature=signature, timestamp=timestamp, secret=e.secret)
                    if e.secret else False for e in self.endpoints]
-        admitted = [e for e, ok in zip(self.endpoints, matches) if ok]
-        return admitted, None if admitted else _unauthorized("invalid signature")
+        return [e for e, ok in zip(self.endpoints, matches) if ok]
 
 
 def _choose(admitted: list[PushEndpoint], named: str | None, known: set[str]) -> tuple[PushEndpoint, Answer | None]:
@@ -180,76 +186,30 @@ def _choose(admitted: list[PushEndpoint], named: str | None, known: set[str]) ->
         f"source: no push source named {named!r}"]})
 
 
-def _unauthorized(reason: str) -> Answer:
-    return Answer(401, {"error": reason}, {"WWW-Authenticate": 'Bearer realm="earful"'})
+# a signature's timestamp is accepted up to 5 minutes either side of now, so a request is replayable for
+# 10 minutes after it was first seen: its signature is kept that long
+REPLAY_KEEP = 2 * SIGNATURE_WINDOW
 
 
-def _drain(stream, size: int) -> None:
-    left = min(size, DRAIN_LIMIT)
-    while left > 0:
-        chunk = stream.read(min(_CHUNK, left))
-        if not chunk:
-            return
-        left -= len(chunk)
+class _Replayed(Exception):
+    pass
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 411: "Length Required", 413: "Content Too Large",
-            422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable"}
+_REPLAYED = Answer(409, {"error": "this signed request was already accepted; a replay is refused (sign each "
+                                  "request with its own timestamp)"})
 
 
-# --- the server ------------------------------------------------------------------------------------------
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the stdlib's name
-        log.debug("ingest: " + format, *args)
-
-
-class IngestServer:
-    def __init__(self, server: WSGIServer):
-        self.server = server
-        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                       name="ingest-http", daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}{INGEST_PATH}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
-def serve_ingest(app: IngestApp, *, port: int, host: str = "0.0.0.0") -> IngestServer:
-    """Listen on host:port (0: any free port) in a background thread."""
-    return IngestServer(make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler))
-
-
-def ingest_port(config: Config, env: Mapping[str, str] | None = None) -> int:
-    """EARFUL_PUSH_PORT, else the first push source's params.port, else 8787."""
-    env = os.environ if env is None else env
-    if (env.get("EARFUL_PUSH_PORT") or "").strip().isdigit():
-        return int(env["EARFUL_PUSH_PORT"])
-    ports = [s.params.get("port", DEFAULT_PORT) for s in config.sources if s.kind == "push" and s.enabled]
-    return ports[0] if ports else DEFAULT_PORT
-
-
-def start_ingest_server(runtime, env: Mapping[str, str] | None = None) -> IngestServer | None:
-    """Called by `earful run`: serve POST /ingest when the config has an enabled push source, else None."""
-    env = os.environ if env is None else env
-    if not any(s.kind == "push" and s.enabled for s in runtime.config.sources):
+def _replay_key(environ: Mapping[str, str]) -> str | None:
+    """The signature of a signed request (bearer-token requests have none: their items' ids de-duplicate)."""
+    if bearer_token(environ.get("HTTP_AUTHORIZATION")) is not None:
         return None
-    endpoints, problems = push_endpoints(runtime.config, runtime.engine, env)
-    for problem in problems:
-        log.warning("%s; its pushes will be refused", problem)
-    app = IngestApp(runtime.engine, runtime.poller.pipeline, endpoints, clock=runtime.clock)
-    server = serve_ingest(app, port=ingest_port(runtime.config, env), host=env.get("EARFUL_PUSH_HOST") or "0.0.0.0")
-    log.warning("Earful accepts pushed items at %s (%d push source(s))", server.url, len(endpoints))
-    return server
+    return environ["HTTP_X_EARFUL_SIGNATURE"].strip().lower()
+
+
+def _unauthorized(reason: str) -> Refusal:
+    return Refusal(401, reason, {"WWW-Authenticate": 'Bearer realm="earful"'})
+
+
+def _refused(reason: str) -> Answer:
+    refusal = _unauthorized(reason)
+    return Answer(refusal.status, {"error": refusal.message}, refusal.headers)

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.messages.cards import Message
+from bot.metrics import RATE_LIMIT_PAUSES, SEND_ERRORS, send_error_kind
 from bot.outbox.cards import send_flood_summary, send_post_card
 from bot.outbox.delivery import Deliverer, DeliveryError, Handler, NotYet
 from bot.outbox.kinds import HANDLERS
@@ -187,6 +188,10 @@ class Dispatcher:
 
     def _failed(self, run: _Run, rows: list[Outbox], exc: DeliveryError) -> int:
         now = run.now
+        SEND_ERRORS.labels(send_error_kind(retry_after=exc.retry_after, permanent=exc.permanent,
+                                           blocked=exc.blocked)).inc()
+        if exc.retry_after is not None and not exc.permanent:
+            RATE_LIMIT_PAUSES.inc()
         if exc.permanent:
             self._give_up(rows, str(exc))
             return len(rows)

@@ -4,25 +4,25 @@ default: works behind a firewall, needs SLACK_APP_TOKEN) or over HTTP at /slack/
 from __future__ import annotations
 
 import logging
-import os
+import re
 import threading
-from socketserver import ThreadingMixIn
-from typing import Protocol
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+import time
+from typing import Mapping, Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 
+from bot.http.app import Refusal, refuse
+from bot.http.face import SLACK_PATH, Face
 from bot.slack.app import build_app
 from bot.slack.deliver import SlackDeliverer, make_client
 from monitors.config import Secrets
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
-DEFAULT_PORT = 3000
+EVENTS_PATH = SLACK_PATH
 
 
 class Connection(Protocol):
@@ -33,8 +33,9 @@ class SlackStartError(Exception):
     """Slack cannot be used as configured; the message says what to do (one line for the user)."""
 
 
-def run_slack(runtime, stop: threading.Event) -> None:
-    """Called by `earful run` when SLACK_BOT_TOKEN is set; returns when `stop` is set.
+def run_slack(runtime, stop: threading.Event, http: Face | None = None) -> None:
+    """Called by `earful run` when SLACK_BOT_TOKEN is set; returns when `stop` is set. In HTTP mode the Bolt app
+    is mounted at /slack/events on `http`, the listener `earful run` opened (bot/http/face.py).
 
     Everything that can fail at start (the token, reaching Slack, the listening port) is tried before the
     scheduler starts, so a failed start has sent nothing."""
@@ -53,10 +54,7 @@ def run_slack(runtime, stop: threading.Event) -> None:
         where = secrets.slack_api_url or "https://slack.com/api/"
         raise SlackStartError(f"cannot reach Slack at {where} ({_reason(exc)}); check the network or "
                               "SLACK_API_URL") from None
-    try:
-        connection = connect(app, secrets)
-    except OSError as exc:  # e.g. the port is taken
-        raise SlackStartError(f"cannot listen for Slack ({_reason(exc)}); set PORT to a free port") from None
+    connection = connect(app, secrets, http=http)
     runtime.start_scheduler()
     try:
         while not stop.wait(0.5):
@@ -92,45 +90,70 @@ class Kicker:
                 log.exception("sending right away failed")
 
 
-def connect(app: App, secrets: Secrets, *, port: int | None = None) -> Connection:
+def connect(app: App, secrets: Secrets, *, http: Face | None = None) -> Connection:
     if secrets.slack_app_token:
         handler = SocketModeHandler(app, app_token=secrets.slack_app_token)
         handler.connect()  # returns once connected; the client reconnects by itself
         log.warning("Earful is connected to Slack over Socket Mode")
         return handler
-    return serve_http(app, port=port if port is not None else int(os.environ.get("PORT") or DEFAULT_PORT))
+    if http is None:
+        raise SlackStartError("HTTP mode needs Earful's HTTP listener; see the README's Slack setup")
+    return mount_http(app, http)
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+class Mounted:
+    """HTTP mode's connection: the Bolt app mounted on the shared listener; closing it unmounts the route."""
 
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the stdlib's name
-        log.debug("http: " + format, *args)
-
-
-class HttpConnection:
-    def __init__(self, server: WSGIServer):
-        self.server = server
-        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="slack-http",
-                                       daemon=True)
-        self.thread.start()
+    def __init__(self, http: Face):
+        self.http = http
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{EVENTS_PATH}"
+        return self.http.url + EVENTS_PATH
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.app.unmount(EVENTS_PATH)
 
 
-def serve_http(app: App, *, port: int, host: str = "0.0.0.0") -> HttpConnection:
-    """HTTP mode: Slack posts events, commands and clicks to /slack/events; every request's signature is checked."""
-    server = make_server(host, port, SlackRequestHandler(app, path=EVENTS_PATH),
-                         server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    connection = HttpConnection(server)
-    log.warning("Earful listens for Slack at %s", connection.url)
-    return connection
+SIGNATURE_WINDOW = 300  # seconds; Bolt refuses older requests too
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def slack_gate(environ: Mapping[str, str], *, now: float) -> Refusal | None:
+    """What Slack's signature headers tell before the body is read: present, well formed and fresh. Bolt then
+    checks the signature itself against the body."""
+    stamp = (environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "").strip()
+    signature = (environ.get("HTTP_X_SLACK_SIGNATURE") or "").strip()
+    if not stamp or not signature:
+        return Refusal(401, "not signed by Slack: X-Slack-Request-Timestamp and X-Slack-Signature are required")
+    if not (stamp.isascii() and stamp.isdigit()):
+        return Refusal(401, "X-Slack-Request-Timestamp is not unix seconds")
+    if abs(now - int(stamp)) > SIGNATURE_WINDOW:
+        return Refusal(401, "X-Slack-Request-Timestamp is more than 5 minutes from the server's clock")
+    if not _SIGNATURE.fullmatch(signature):
+        return Refusal(401, "X-Slack-Signature is not a v0 signature")
+    length = (environ.get("CONTENT_LENGTH") or "").strip()
+    if not (length.isascii() and length.isdigit()):
+        return Refusal(411, "a Content-Length header is required")
+    return None
+
+
+def _utf8_only(handler: SlackRequestHandler):
+    """Bolt decodes the body as UTF-8 and would fail with a 500 on anything else; that is the sender's error."""
+    def serve(environ: dict, start_response):
+        try:
+            return handler(environ, start_response)
+        except UnicodeDecodeError:
+            return refuse(start_response, Refusal(400, "the body is not UTF-8"))
+
+    return serve
+
+
+def mount_http(app: App, http: Face) -> Mounted:
+    """HTTP mode: Slack posts events, commands and clicks to /slack/events; every request's signature is checked
+    (its headers before the body is read, then by Bolt against the body)."""
+    http.app.mount(EVENTS_PATH, _utf8_only(SlackRequestHandler(app, path=EVENTS_PATH)),
+                   gate=lambda environ: slack_gate(environ, now=time.time()))
+    mounted = Mounted(http)
+    log.warning("Earful listens for Slack at %s", mounted.url)
+    return mounted

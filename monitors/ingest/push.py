@@ -201,7 +201,7 @@ def timestamp_problem(timestamp: str | None, *, now: datetime) -> str | None:
     if not timestamp:
         return "X-Earful-Timestamp header missing (unix seconds when the request was signed)"
     text = timestamp.strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # str.isdigit() alone admits '²', which int() refuses
         return "X-Earful-Timestamp is not unix seconds"
     if abs(now.timestamp() - int(text)) > SIGNATURE_WINDOW.total_seconds():
         return (f"X-Earful-Timestamp is more than {SIGNATURE_WINDOW.total_seconds() / 60:.0f} minutes from the "
@@ -210,5 +210,9 @@ def timestamp_problem(timestamp: str | None, *, now: datetime) -> str | None:
 
 
 def signature_matches(body: bytes, *, signature: str, timestamp: str, secret: str) -> bool:
+    """The signature is right for `body`; a timestamp that is not unix seconds never matches."""
+    stamp = timestamp.strip()
+    if not (stamp.isascii() and stamp.isdigit()):
+        return False
     return hmac.compare_digest(signature.strip().lower().encode("ascii", "replace"),
-                               sign(body, secret=secret, timestamp=int(timestamp.strip())).encode("ascii"))
+                               sign(body, secret=secret, timestamp=int(stamp)).encode("ascii"))
