@@ -18,7 +18,8 @@ from storage import cases
 from storage.db import session_scope
 from monitors.ingest.canonical import canonical_url
 from storage.case_times import case_times
-from storage.feedback import UnknownMention, mention_by_link, record_feedback
+from monitors.learning import record_verdict
+from storage.feedback import UnknownMention, mention_by_link
 from storage.models import Case
 from storage.response_clock import AlreadyAnswered, record_response
 
@@ -63,7 +64,7 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
         return f"Case #{case.id} resolved."
     if verb == "dismiss":
         cases.dismiss(session=session, case_id=case.id, user=actor.user, now=now, note=command.note)
-        record_feedback(session=session, mention_id=case.mention_id, verdict=False, who=actor.user, now=now)
+        record_verdict(session=session, mention_id=case.mention_id, verdict=False, who=actor.user, now=now)
         return f"Case #{case.id} dismissed as not a complaint."
     if verb == "responded":
         try:
@@ -79,17 +80,18 @@ def _run(session: Session, command: Command, actor: Actor, now: datetime) -> str
 
 
 def _mark_complaint(session: Session, command: Command, actor: Actor, now: datetime) -> str:
-    """Feedback that a mention is a complaint (one the detector scored too low), for `earful tune`."""
+    """Feedback that a mention is a complaint (one the detector scored too low): the detector learns from it."""
     mention_id = command.mention_id
     if mention_id is None:
         mention_id = mention_by_link(session=session, canonical=canonical_url(command.url))
         if mention_id is None:
             return "Earful has not stored that post; only posts that mention a brand can be marked."
     try:
-        record_feedback(session=session, mention_id=mention_id, verdict=True, who=actor.user, now=now)
+        record_verdict(session=session, mention_id=mention_id, verdict=True, who=actor.user, now=now)
     except UnknownMention as exc:
         return _sentence(str(exc))
-    return f"Noted: mention #{mention_id} is a complaint. `earful tune` uses this to propose thresholds."
+    return (f"Noted: mention #{mention_id} is a complaint. The detector learns from it for new posts; "
+            "`earful tune` shows what your verdicts changed.")
 
 
 def queue_text(views: list[cases.CaseView], *, now: datetime, empty: str) -> str:

@@ -261,3 +261,15 @@ class SeenSignature(SQLModel, table=True):
 
     signature: str = Field(primary_key=True)
     seen_at: datetime = _when(index=True)
+
+
+class DetectorCorrection(SQLModel, table=True):
+    """The workspace's correction to the complaint model, learned from its verdicts (monitors.scoring.adapt):
+    one row per scope ("" is the whole workspace), its state as JSON. Deleting the row resets the detector."""
+
+    __tablename__ = "detector_correction"
+
+    scope: str = Field(default="", primary_key=True)
+    state: dict = _json(dict)
+    verdicts: int = 0
+    updated_at: datetime = _when()

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from monitors.ingest.canonical import canonical_url, content_fingerprint, edit_hash
 from monitors.config import Config
 from monitors.ingest.query import Matcher, compile_brand, tokenize
+from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.scorer import Scorer
 from monitors.cases.sla import SlaPolicy, sla_length
 from monitors.ingest.raw import RawMention
@@ -48,6 +49,11 @@ def story_key(title: str | None, text: str, *, author: str | None, external_id: 
     return fingerprint
 
 
+def scored_body(title: str | None, text: str) -> str:
+    """What is matched and scored: the title, then the text (once, when the text already starts with it)."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
 class Pipeline:
     """Everything needed to turn a source's raw items into NewMention rows; built once per config."""
 
@@ -56,12 +62,16 @@ class Pipeline:
         self.brand_ids = dict(brand_ids)
         self.brands = {b.name: BrandRef(brand_ids[b.name], b.name, b.competitor) for b in config.brands}
         self.matcher = Matcher([compile_brand(b.name, b.query, b.exclude) for b in config.brands])
-        self.scorer = scorer or Scorer(threshold=config.complaints.threshold)
+        self.brand_threshold = {b.name: b.threshold for b in config.brands if b.threshold is not None}
+        # explanations are worked out for every text that can open a case, under any brand's threshold
+        lowest = min([config.complaints.threshold, *self.brand_threshold.values()])
+        self.scorer = scorer or Scorer(threshold=config.complaints.threshold, explain_from=lowest)
+        # the workspace's correction learned from verdicts; the poller refreshes it every cycle
+        self.correction: Correction = NONE
         complaints = config.complaints
         self.sla_policy = SlaPolicy(sla=timedelta(seconds=complaints.sla), high_priority=complaints.high_priority,
                                     sla_high=timedelta(seconds=complaints.sla_high) if complaints.sla_high else None)
         self.brand_sla = {b.name: timedelta(seconds=b.sla) for b in config.brands if b.sla}
-        self.brand_threshold = {b.name: b.threshold for b in config.brands if b.threshold is not None}
 
     def warm_up(self) -> None:
         """Compile what is compiled on first use (the complaint cues for common words), e.g. in a new worker."""
@@ -83,17 +93,18 @@ class Pipeline:
         for item in items:
             title, text = item.title, item.text
             text_tokens = tokenize(text)
-            if title and not text.startswith(title):
-                body, title_tokens = f"{title}\n{text}", tokenize(title)
+            body = scored_body(title, text)
+            if body is not text:
+                title_tokens = tokenize(title)
                 body_tokens = title_tokens + text_tokens
             else:
-                body, title_tokens, body_tokens = text, None, text_tokens
+                title_tokens, body_tokens = None, text_tokens
             matched = [name for name in match(body, body_tokens) if name in allowed]
             if matched:
                 kept.append((item, body, matched))
                 tokens.append((title_tokens, text_tokens))
         scores = self.scorer.score_many([body[:SCORED_CHARS] for _, body, _ in kept],
-                                        [item.rating for item, _, _ in kept])
+                                        [item.rating for item, _, _ in kept], correction=self.correction)
         canonical = [canonical_url(item.url) if item.url else None for item, _, _ in kept]
         edits = [edit_hash(item.title, item.text) for item, _, _ in kept]
         stories = [story_key(item.title, item.text, author=item.author, external_id=item.external_id,

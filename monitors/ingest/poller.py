@@ -29,6 +29,7 @@ from monitors.ingest.intake import store_rows_in
 from monitors.ingest.pool import Prepared, ScoringPool
 from monitors.ingest.sources.base import PollResult, SourceState
 from monitors.ingest.sources.registry import SOURCE_KINDS
+from monitors.learning import current_correction
 from storage.db import session_scope
 from storage.mentions import BatchResult
 from storage.models import Source
@@ -105,6 +106,7 @@ class Poller:
         storing (this thread; a source's items and its health record always commit together, several sources
         to a transaction when they are ready at once)."""
         with session_scope(self.engine) as session:
+            self.pipeline.correction = current_correction(session=session)  # verdicts given since the last cycle
             # a scheduled cycle takes a bounded share and leaves the rest to the next tick or another worker;
             # `poll --once` promises every enabled source
             leased = lease_due_sources(session=session, now=now, owner=self.owner, all_enabled=all_enabled,

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from monitors.config import Config
 from monitors.ingest.pipeline import Pipeline
+from monitors.scoring.adapt import NONE, Correction
 from monitors.heap import settle_after_startup
 from monitors.ingest.sources.base import PollResult
 from monitors.ingest.sources.feed import parsed
@@ -71,8 +72,10 @@ def lower_priority(increment: int) -> None:
             pass
 
 
-def _prepare_in_worker(result: PollResult, brand_names: list[str], now: datetime) -> Prepared:
+def _prepare_in_worker(result: PollResult, brand_names: list[str], now: datetime,
+                       correction: Correction = NONE) -> Prepared:
     assert _worker_pipeline is not None, "worker started without a pipeline"
+    _worker_pipeline.correction = correction  # the calling process's, which it refreshes every cycle
     return prepare(_worker_pipeline, result, brand_names, now)
 
 
@@ -117,7 +120,7 @@ class ScoringPool:
             pool = self._started()
             if pool is not None:
                 try:
-                    return pool.submit(_prepare_in_worker, result, brand_names, now)
+                    return pool.submit(_prepare_in_worker, result, brand_names, now, self.pipeline.correction)
                 except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh, this one here
                     self.close()
                     self._started()

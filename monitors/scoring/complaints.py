@@ -1,158 +1,147 @@
 """The complaint detector: does the writer say reality fell short of what they expected from a product or service?
 
-Pure and fast. The lexicon's cues (`monitors.scoring.cues.lexicon`) are found in one scan; their hand-set weights, capped
-per family, are added to a prior, to the sentiment the caller measured (VADER's compound, so this module needs no
-sentiment library) and to the star rating when there is one, and a logistic turns the sum into a 0..1 score.
-Every cue that fired is named in the result, so a person can see why.
+Pure. A text's features (`monitors.scoring.features`) go through the learned linear model (`monitors.scoring.model`,
+trained by `bench/train_complaints.py`), then through two things the training tweets cannot teach:
+
+- **hand-set weights for untaught families** (`features.UNTAUGHT`): a brand's own reply, a how-to guide, a
+  "sorted now", churn and sarcasm are too rare in the tweets to learn; and news with no person in it ("reportedly",
+  "announced", no I/you/we) is reported, not the writer's own complaint;
+- the workspace's **correction** learned from its verdicts (`monitors.scoring.adapt`), bounded.
+
+The score is the logistic of the sum; 0.5 is the threshold chosen by cross-validation at training time. Every
+result names the few features that pushed it most, in plain words.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from functools import cache
 
-from monitors.scoring.cues.lexicon import CUES, FAMILIES, VOICE
-from monitors.scoring.cues.matcher import CueMatcher, Hit
+from monitors.scoring.adapt import NONE, Correction
+from monitors.scoring.cues.lexicon import FAMILIES
+from monitors.scoring.features import MAX_CHARS, Features, extract, opening, warm_up as _warm_features
+from monitors.scoring.model import LinearModel, Part, shipped
 
-# Long posts (articles, forum threads) are judged on their opening: complaints say what is wrong early, and it
-# bounds the time one mention can take.
-MAX_CHARS = 5000
+__all__ = ["MAX_CHARS", "Assessment", "assess", "judge", "opening", "read", "warm_up"]
 
-PRIOR = -1.5  # most mentions are not complaints: with no cue at all the score is about 0.18
+# Log-odds added when the family fires (not learned: see the module's docstring). Sized like the old lexicon's
+# weights for one cue of the family.
+UNTAUGHT_WEIGHTS = {"cue:brand reply": -2.4, "cue:guide": -1.6, "cue:resolved": -2.2, "cue:sarcasm": 1.2,
+                    "cue:churn": 1.2, "cue:self-blame": -2.0,
+                    "rating:1": 2.6, "rating:2": 1.6, "rating:3": 0.3, "rating:4": -1.4, "rating:5": -2.4}
+REPORTED_NEWS = -1.6  # news words and no I/you/we: commentary, however negative
+REASONS = 3  # features named in a result
 
-# Weight of a negative VADER compound. Negativity is a complaint's tone when it is about something that went
-# wrong with a product or service (a failure cue, or the writer's order, account, flight...); bare displeasure
-# from a person ("I hate mondays") less so, and with no person in it ("refs ruined the game") it is commentary.
-NEGATIVE_WEIGHT = {"grounded": 2.2, "personal": 1.2, "impersonal": 0.6}
-POSITIVE_WEIGHT = 1.4
-# Praise, politeness, jokes and promotions next to a stated failure are often sarcasm, courtesy or the very thing
-# that failed ("the 10% code didn't work"), so they count for less.
-MIXED_FACTOR = 0.3
-
-# Complaint words in news with no person in it are reported, not the writer's own: they count for half.
-REPORTED_FACTOR = 0.5
-
-RATING_WEIGHTS = {1: 2.6, 2: 1.6, 3: 0.3, 4: -1.4, 5: -2.4}
-
-# Heat ("!!", "?!", words in capitals) only amplifies: it counts when something is already wrong.
-BANG_WEIGHT = 0.4
-SHOUT_WEIGHT = 0.4
-# A star rating written in the text ("★★☆☆☆", "2/5", "one star"), used when the caller knows none.
-_TEXT_RATING = re.compile(r"(?P<glyphs>[★☆]{5})|(?<![\d.])(?P<digit>[1-5])(?:\.0)? ?(?:/|out of) ?(?:5|five)\b"
-                          r"|\b(?P<word>[1-5]|one|two|three|four|five)[- ]stars?\b", re.IGNORECASE)
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_WORDS = re.compile(r"[\w'-]+")
-# a word in capitals, three letters or more (not inside a link's code, not an @handle)
-_CAPS = re.compile(r"(?<![\w@])[A-Z]{3,}(?!\w)")
-
-_VOICE = re.compile(VOICE)
-# Families that say something went wrong. "feeling" (worst, annoyed, ugh) says only that the writer is unhappy,
-# so it adds evidence but does not ground the sentiment in a product or service.
-_COMPLAINT = frozenset(f.name for f in FAMILIES.values() if not f.counter) - {"context", "intensity"}
-_GROUNDING = (_COMPLAINT - {"feeling"}) | {"context"}
-
-
-@cache
-def _matcher() -> CueMatcher:
-    """Built on first use (a tenth of a second or more): commands that never assess a text do not pay for it."""
-    return CueMatcher(CUES)
-
-
-def warm_up() -> None:
-    """Build the cue matcher now rather than in the first `assess`."""
-    _matcher()
+_SIGNAL_WORDS = {
+    "tone:negative": "negative tone", "tone:positive": "positive tone",
+    "tone:negative beside a failure": "negative tone about a failure",
+    "tone:positive beside a failure": "kind words beside a failure",
+    "heat:!!": "exclamations (!!)", "heat:capitals": "shouting (capitals)",
+    "voice:first or second person": "written as I/we/you",
+}
 
 
 @dataclass(frozen=True)
 class Assessment:
-    score: float  # 0..1, how likely the text is a complaint
-    cues: tuple[str, ...]  # what fired, in reading order, e.g. ("still waiting", "negated praise: not working")
+    score: float  # 0..1, how likely the text is a complaint; 0.5 is the model's threshold
+    cues: tuple[str, ...]  # the features that pushed the score most, in plain words, strongest first
+    logit: float = 0.0  # log-odds before the workspace's correction (what the correction learns from)
 
 
-def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> Assessment:
-    """Score one text. `compound` is VADER's compound polarity of the same text; `rating` app-store stars 1..5."""
-    text = (text or "")[:MAX_CHARS]
-    lowered = text.replace("\u2019", "'").replace("\u2018", "'").lower()
-    scan = _matcher().scan(lowered)
-
-    totals: dict[str, float] = {}
-    for hit in scan.hits:
-        totals[hit.cue.family] = totals.get(hit.cue.family, 0.0) + hit.cue.weight
-    family = {name: min(total, FAMILIES[name].cap) for name, total in totals.items()}
-    evidence = sum(weight for name, weight in family.items() if name in _COMPLAINT)
-    grounded = any(name in _GROUNDING for name in family)
-    personal = scan.handles > 0 or "context" in family or _VOICE.search(scan.text) is not None
-    mixed = MIXED_FACTOR if evidence > 0 else 1.0
-    # sarcasm says the kind words are not meant, and VADER reads them at face value
-    sincere = 0.0 if "sarcasm" in family else mixed
-
-    z = PRIOR + evidence + family.get("context", 0.0)
-    z -= family.get("praise", 0.0) * sincere
-    z -= (family.get("joke", 0.0) + family.get("promo", 0.0)) * mixed
-    z -= family.get("resolved", 0.0) + family.get("brand reply", 0.0) + family.get("self-blame", 0.0)
-    z -= family.get("guide", 0.0)
-    # A question with nothing wrong in it asks for information; news with no person in it is commentary.
-    ignored = set()
-    if evidence > 0:
-        ignored.add("question")
-    else:
-        z -= family.get("question", 0.0)
-    if personal:
-        ignored.add("news")
-    elif "news" in family:
-        z -= family["news"] + evidence * REPORTED_FACTOR
-
-    if compound <= -0.05:
-        z += -compound * NEGATIVE_WEIGHT["grounded" if grounded else "personal" if personal else "impersonal"]
-    elif compound >= 0.05:
-        z -= POSITIVE_WEIGHT * compound * sincere
-
-    cues = [_label(hit, scan.text) for hit in scan.hits if hit.cue.family not in ignored]
-    if evidence > 0 or compound <= -0.05:
-        heat, named = _heat(text, has_capitals=text != lowered)
-        z += heat
-        if named:
-            cues.append(named)
-    where = ""
-    if not (isinstance(rating, int) and rating in RATING_WEIGHTS):
-        rating, where = _rating_in(text, lowered), " (in text)"
-    if rating is not None:
-        z += RATING_WEIGHTS[rating]
-        cues.append(f"{'low' if rating <= 2 else 'middling' if rating == 3 else 'high'} rating: {rating} star"
-                    + ("" if rating == 1 else "s") + where)
-    return Assessment(score=1.0 / (1.0 + math.exp(-z)), cues=tuple(dict.fromkeys(cues)))
+def warm_up() -> None:
+    """Read the model and build the cue matcher now rather than in the first `assess`."""
+    _warm_features()
+    shipped()
 
 
-def _rating_in(text: str, lowered: str) -> int | None:
-    if not ("/5" in text or "/ 5" in text or "/five" in lowered or "/ five" in lowered or "star" in lowered
-            or "out of" in lowered or "★" in text or "☆" in text):
-        return None  # the regex is slow for what it almost never finds
-    found = _TEXT_RATING.search(text)
-    if found is None:
-        return None
-    if found["glyphs"]:
-        return found["glyphs"].count("★") or None
-    number = found["digit"] or found["word"].lower()
-    return int(number) if number.isdigit() else _NUMBER_WORDS[number]
+def read(text: str, compound: float = 0.0, *, rating: int | None = None) -> Features:
+    """`compound`: VADER's compound of `opening(text)`."""
+    return extract(text, compound, rating=rating)
 
 
-def _label(hit: Hit, lowered: str) -> str:
-    if hit.cue.family == "context":  # only the possessive was consumed; name the thing after it too
-        words = _WORDS.findall(lowered, hit.start, hit.end + 40)[:2]
-    else:
-        words = hit.words.split()
-    shown = " ".join(words)
-    return FAMILIES[hit.cue.family].prefix + (shown if len(shown) <= 40 else shown[:39] + "…")
+def _hand_set(features: Features, model: LinearModel) -> list[Part]:
+    signals = features.signals
+    parts = [Part("signal", name, weight) for name, weight in UNTAUGHT_WEIGHTS.items() if name in signals]
+    if "cue:sarcasm" in signals:  # the kind words are not meant: take back what the model gave them
+        kind = sum(model.signals.get(name, 0.0) * signals[name]
+                   for name in ("tone:positive", "tone:positive beside a failure") if name in signals)
+        if kind < 0:
+            parts.append(Part("signal", "sarcasm, not praise", -kind))
+    if "cue:news" in signals and "voice:first or second person" not in signals:
+        parts.append(Part("signal", "reported news", REPORTED_NEWS))
+    return parts
 
 
-def _heat(text: str, has_capitals: bool) -> tuple[float, str]:
-    """Weight and name of "!!"/"?!" bursts and shouting; one capitalised acronym alone is not shouting."""
-    bangs = min(text.count("!!") + text.count("?!") + text.count("!?"), 2)
-    capitals = _CAPS.findall(text) if has_capitals else []
-    shouting = len(capitals) >= 2 or any(len(word) >= 5 for word in capitals)
-    weight = min(BANG_WEIGHT * bangs + SHOUT_WEIGHT * shouting * min(len(capitals), 2), FAMILIES["intensity"].cap)
-    if not weight:
-        return 0.0, ""
-    return weight, "intensity: " + " ".join(name for name, seen in (("!!", bangs), ("CAPS", shouting)) if seen)
+def judge(features: Features, *, model: LinearModel | None = None, correction: Correction = NONE,
+          explain: bool = True) -> Assessment:
+    model = model or shipped()
+    base = model.logit(features) + sum(part.value for part in _hand_set(features, model))
+    shift = correction.shift(features.words)
+    z = base + shift
+    score = 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+    return Assessment(score=score, cues=reasons(features, model, correction, toward=z >= 0) if explain else (),
+                      logit=base)
+
+
+def assess(text: str, compound: float = 0.0, *, rating: int | None = None, correction: Correction = NONE,
+           model: LinearModel | None = None) -> Assessment:
+    """Score one text. `compound` is VADER's compound of `opening(text)`; `rating` app-store stars 1..5."""
+    return judge(read(text, compound, rating=rating), model=model, correction=correction)
+
+
+# Explanations ----------------------------------------------------------------------------------------------------
+
+def contributions(features: Features, model: LinearModel, correction: Correction = NONE) -> list[tuple[str, float]]:
+    """(plain-words name, log-odds) of everything that moved the score, merged per word, largest effect first."""
+    merged: dict[str, float] = {}
+    char_parts: dict[str, float] = {}
+    for part in [*model.parts(features), *_hand_set(features, model)]:
+        if part.kind == "chars":
+            char_parts[part.name] = part.value
+        else:
+            name = _name(part, features)
+            merged[name] = merged.get(name, 0.0) + part.value
+    if char_parts:  # a character n-gram's share goes to the words it was read from
+        owners: dict[str, list[str]] = {}
+        for word in {w for w in features.words if " " not in w and w[:1].isalpha()}:
+            padded = f" {word} "
+            for gram in char_parts:
+                if gram in padded:
+                    owners.setdefault(gram, []).append(word)
+        for gram, value in char_parts.items():
+            words = owners.get(gram) or []
+            for word in words:
+                key = f'"{word}"'
+                merged[key] = merged.get(key, 0.0) + value / len(words)
+    for word, value in correction.parts(features.words):
+        key = "your team's verdicts" if word == "bias" else f'"{word}" (your team\'s verdicts)'
+        merged[key] = merged.get(key, 0.0) + value
+    return sorted(merged.items(), key=lambda item: -abs(item[1]))
+
+
+def reasons(features: Features, model: LinearModel, correction: Correction = NONE, *, toward: bool = True,
+            limit: int = REASONS) -> tuple[str, ...]:
+    """The `limit` features that pushed most towards the verdict (complaint when `toward`)."""
+    found = [name for name, value in contributions(features, model, correction)
+             if (value > 0.05 if toward else value < -0.05)]
+    return tuple(found[:limit])
+
+
+def _name(part: Part, features: Features) -> str:
+    if part.kind in ("word", "phrase"):
+        return f'"{part.name}"'
+    name = part.name
+    if name.startswith("cue:"):
+        family = name[4:]
+        words = [hit.words for hit in features.hits if hit.cue.family == family][:2]
+        shown = ", ".join(" ".join(w.split())[:40] for w in words)
+        label = FAMILIES[family].prefix.rstrip(": ") or family
+        return f"{label}: {shown}" if shown else label
+    if name.startswith("rating:"):
+        stars = int(name[7:])
+        return f"{stars}-star rating" + (" (in the text)" if features.rating_in_text else "")
+    if name == "sarcasm, not praise":
+        return "sarcasm: the kind words are not meant"
+    if name == "reported news":
+        return "news with no I/we/you: reported, not the writer's own"
+    return _SIGNAL_WORDS.get(name, name)

@@ -1,5 +1,8 @@
 """Sentiment and complaint scoring for one mention: VADER for polarity, `monitors.scoring.complaints` for the rest.
 
+The complaint detector reads the tone of a long text's opening (`complaints.opening`), which for any text up to
+a thousand characters is the text itself, so VADER runs a second time only on long posts.
+
 Run as a module it is a filter: JSON lines {"id", "text"} on stdin, one JSON line
 {"id", "sentiment", "label", "complaint", "complaint_score"} per input on stdout (the `earful score` contract).
 """
@@ -12,7 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from monitors.scoring.complaints import MAX_CHARS, assess
+from monitors.scoring.adapt import NONE, Correction
+from monitors.scoring.complaints import MAX_CHARS, judge, opening, read
+from monitors.scoring.features import OPENING_CHARS
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
 
 NEUTRAL_BAND = 0.05  # VADER's own recommended cut between neutral and polar compound scores
@@ -25,7 +30,8 @@ class Score:
     label: str  # "positive" | "neutral" | "negative"
     complaint: bool
     complaint_score: float  # 0..1
-    cues: tuple[str, ...]  # names of the cues that fired, e.g. ("still waiting", "negated praise: not working")
+    cues: tuple[str, ...]  # what pushed the complaint score most, in plain words (for complaints; see Scorer)
+    logit: float = 0.0  # the model's log-odds before the workspace's correction
 
 
 def sentiment_label(compound: float) -> str:
@@ -37,27 +43,43 @@ def sentiment_label(compound: float) -> str:
 
 
 class Scorer:
-    """Builds VADER once; reuse one Scorer for many texts."""
+    """Builds VADER once; reuse one Scorer for many texts.
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD):
+    Explanations cost more than scores, so they are worked out for texts scoring at or above `explain_from`
+    (by default the threshold: the complaints, which are the texts whose cards show why)."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, *, explain_from: float | None = None):
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be between 0 and 1")
         self.threshold = threshold
+        self.explain_from = threshold if explain_from is None else explain_from
         self._vader = FastSentimentIntensityAnalyzer()  # same scores as VADER's own, faster
 
-    def score(self, text: str, *, rating: int | None = None) -> Score:
-        return self.score_many([text], [rating])[0]
+    def score(self, text: str, *, rating: int | None = None, correction: Correction = NONE) -> Score:
+        return self.score_many([text], [rating], correction=correction)[0]
 
-    def score_many(self, texts: Iterable[str], ratings: Iterable[int | None] | None = None) -> list[Score]:
+    def score_many(self, texts: Iterable[str], ratings: Iterable[int | None] | None = None, *,
+                   correction: Correction = NONE) -> list[Score]:
         """The same as `score` for each text, sentiment for all first and then the complaint detector for all:
         each keeps its tables in the CPU caches (a fifth faster on 5,000 texts)."""
         texts = [(text or "")[:MAX_CHARS] for text in texts]
         ratings = list(ratings) if ratings is not None else [None] * len(texts)
         compound = self._vader.compound
         compounds = [compound(text) if text.strip() else 0.0 for text in texts]
-        found = [assess(text, value, rating=rating) for text, value, rating in zip(texts, compounds, ratings)]
-        return [Score(sentiment=value, label=sentiment_label(value), complaint=one.score >= self.threshold,
-                      complaint_score=one.score, cues=one.cues) for value, one in zip(compounds, found)]
+        # the tone of a long text's opening, for the detector (the text's own for anything shorter)
+        openings = [value if len(text) <= OPENING_CHARS else compound(opening(text))
+                    for text, value in zip(texts, compounds)]
+        explain_from = self.explain_from
+        results = []
+        for text, value, tone, rating in zip(texts, compounds, openings, ratings):
+            features = read(text, tone, rating=rating)
+            found = judge(features, correction=correction, explain=False)
+            if found.score >= explain_from:
+                found = judge(features, correction=correction)
+            results.append(Score(sentiment=value, label=sentiment_label(value),
+                                 complaint=found.score >= self.threshold, complaint_score=found.score,
+                                 cues=found.cues, logit=found.logit))
+        return results
 
 
 def score_lines(lines: Iterable[str], out: TextIO, scorer: Scorer | None = None) -> int:

@@ -1,0 +1,136 @@
+"""The complaint model's weights, and the arithmetic that turns a text's features into a log-odds: plain Python.
+
+The weights file (`complaint_model.json.gz`, written by `bench/train_complaints.py`) holds, per word or
+character n-gram, its inverse document frequency and its weight; a weight per signal; the intercept. It holds no
+text: n-grams are kept only when they occur in two or more training texts.
+
+Each block of n-grams is weighted the way it was at training: sublinear term frequency (1 + ln tf) times idf,
+scaled to unit length over the n-grams the model knows. The intercept is shifted at training time so that a
+log-odds of 0 (a score of 0.5) is the decision threshold chosen by cross-validation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+from monitors.scoring.features import SIGNALS, Features
+
+FORMAT = 1
+MODEL_FILE = "complaint_model.json.gz"
+
+
+class ModelFileError(ValueError):
+    """The weights file is missing, unreadable or not one this code can use."""
+
+
+class Part(NamedTuple):
+    """One feature's share of a text's log-odds."""
+    kind: str  # "word", "phrase", "chars", "signal"
+    name: str  # the word, the phrase, the n-gram or the signal's name
+    value: float  # contribution to the log-odds
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    intercept: float
+    words: Mapping[str, tuple[float, float]]  # n-gram -> (idf, weight)
+    chars: Mapping[str, tuple[float, float]]
+    signals: Mapping[str, float]
+    about: Mapping[str, object] = field(default_factory=dict)  # how it was trained, and its validation figures
+
+    def logit(self, features: Features) -> float:
+        """The log-odds that the text is a complaint, 0 at the decision threshold."""
+        total = self.intercept + _block(self.words, features.words) + _block(self.chars, features.chars)
+        weights = self.signals
+        for name, value in features.signals.items():
+            total += weights.get(name, 0.0) * value
+        return total
+
+    def parts(self, features: Features) -> Iterator[Part]:
+        """Every known feature's contribution to `logit` (they add up to it, with the intercept)."""
+        for kind, vocabulary, grams in (("word", self.words, features.words), ("chars", self.chars, features.chars)):
+            values = _tfidf(vocabulary, grams)
+            norm = math.sqrt(sum(value * value for value, _ in values.values())) or 1.0
+            for gram, (value, weight) in values.items():
+                yield Part("phrase" if kind == "word" and " " in gram else kind, gram, value * weight / norm)
+        for name, value in features.signals.items():
+            if name in self.signals:
+                yield Part("signal", name, self.signals[name] * value)
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "intercept": self.intercept, "about": dict(self.about),
+                "signals": dict(self.signals),
+                "words": {gram: [round(idf, 4), round(weight, 5)] for gram, (idf, weight) in self.words.items()},
+                "chars": {gram: [round(idf, 4), round(weight, 5)] for gram, (idf, weight) in self.chars.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LinearModel":
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ModelFileError(f"not a complaint model of format {FORMAT}")
+        try:
+            unknown = set(data["signals"]) - set(SIGNALS)
+            if unknown:
+                raise ModelFileError(f"the model names signals this code does not compute: {sorted(unknown)}")
+            return cls(intercept=float(data["intercept"]),
+                       words={gram: (float(idf), float(w)) for gram, (idf, w) in data["words"].items()},
+                       chars={gram: (float(idf), float(w)) for gram, (idf, w) in data["chars"].items()},
+                       signals={name: float(w) for name, w in data["signals"].items()},
+                       about=data.get("about") or {})
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"the complaint model file is damaged ({exc.__class__.__name__}: {exc})") from None
+
+    def save(self, path: Path) -> None:
+        # mtime=0: the same weights give the same bytes, so a retrain that changes nothing changes no file
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            out.write(json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode())
+
+
+def _tfidf(vocabulary: Mapping[str, tuple[float, float]], grams: Mapping[str, int]) -> dict[str, tuple[float, float]]:
+    found = {}
+    for gram, count in grams.items():
+        entry = vocabulary.get(gram)
+        if entry is not None:
+            idf, weight = entry
+            found[gram] = ((1.0 + math.log(count)) * idf if count > 1 else idf, weight)
+    return found
+
+
+def _block(vocabulary: Mapping[str, tuple[float, float]], grams: Mapping[str, int]) -> float:
+    dot = squares = 0.0
+    known = vocabulary.get
+    log = math.log
+    for gram, count in grams.items():
+        entry = known(gram)
+        if entry is not None:
+            value = (1.0 + log(count)) * entry[0] if count > 1 else entry[0]
+            dot += value * entry[1]
+            squares += value * value
+    return dot / math.sqrt(squares) if squares else 0.0
+
+
+def load(path: Path) -> LinearModel:
+    try:
+        with gzip.open(path, "rb") as stream:
+            data = json.loads(stream.read())
+    except FileNotFoundError:
+        raise ModelFileError(f"no complaint model at {path}") from None
+    except (OSError, EOFError, ValueError) as exc:
+        raise ModelFileError(f"cannot read the complaint model {path}: {exc}") from None
+    return LinearModel.from_json(data)
+
+
+@cache
+def shipped() -> LinearModel:
+    """The model in the package, read once per process."""
+    with resources.as_file(resources.files("monitors.scoring") / MODEL_FILE) as path:
+        return load(path)
