@@ -109,3 +109,58 @@ def test_a_brand_threshold_decides_that_brands_cases():
     assert default and flagged and 0 < score < 1
     assert opens_case(min(1.0, score + 0.01))[0] is False
     assert opens_case(score)[0] is True
+
+
+def test_verdicts_teach_the_stored_correction_and_reset_forgets_it(tmp_path, sqlite_engine):
+    """A dismissal updates the workspace's correction in the database (it survives a new engine, as a restart
+    would), `earful tune` says what it changed, and `earful tune --reset` forgets it."""
+    from sqlmodel import create_engine
+
+    from monitors.learning import current_correction, features_of
+
+    (case_id,) = world(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        assert current_correction(session=session).verdicts == 0
+        mention = session.exec(select(Mention)).one()
+        words = features_of(mention).words
+    execute(sqlite_engine, parse_command(f"dismiss {case_id}"), actor=MANAGER, now=PUBLISHED)
+    restarted = create_engine(str(sqlite_engine.url))
+    with session_scope(restarted) as session:
+        correction = current_correction(session=session)
+    assert correction.verdicts == 1
+    assert correction.shift(words) < 0  # the dismissed text now scores lower
+
+    config = tmp_path / "earful.toml"
+    config.write_text('[[brands]]\nname = "Acme"\nquery = "acme"\n')
+    env = {"DATABASE_URL": str(sqlite_engine.url)}
+    done = earful("tune", "--config", str(config), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "The detector learned from 1 verdicts (0 complaints)" in done.stdout
+    assert "shipped model alone:" in done.stdout and "with what it learned:" in done.stdout
+    done = earful("tune", "--config", str(config), "--reset", env=env)
+    assert done.returncode == 0 and "Forgot what the detector learned" in done.stdout
+    with session_scope(restarted) as session:
+        assert current_correction(session=session).verdicts == 0
+        assert len(session.exec(select(Feedback)).all()) == 1  # the verdict itself stays recorded
+    assert "nothing to reset" in earful("tune", "--config", str(config), "--reset", env=env).stdout
+
+
+def test_the_poller_scores_new_posts_with_the_learned_correction(engine):
+    from monitors.configure import parse_config
+    from monitors.ingest.pipeline import Pipeline
+    from monitors.ingest.poller import Poller
+    from monitors.learning import record_verdict
+
+    (case_id,) = world(engine)
+    with session_scope(engine) as session:
+        mention_id = session.exec(select(Mention.id)).one()
+        for _ in range(6):
+            record_verdict(session=session, mention_id=mention_id, verdict=False, who="UBOSS", now=PUBLISHED)
+    pipeline = Pipeline(parse_config({"brands": [{"name": "Acme", "query": "acme"}]}), {"Acme": 1})
+    poller = Poller(engine, pipeline, fetcher=None, processes=1)
+    try:
+        poller.poll_due(PUBLISHED)  # nothing is due; the cycle still reads the correction
+    finally:
+        poller.scoring.close()
+    assert pipeline.correction.verdicts == 6
+    assert pipeline.correction.bias < 0

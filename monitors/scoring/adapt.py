@@ -4,7 +4,7 @@ The shipped model stays as it is; a `Correction` adds to its log-odds a bias and
 from "Not a complaint" dismissals and `complaint LINK` marks, one verdict at a time (a step of logistic
 regression on the corrected score). It is built to be hard to drag far:
 
-- each verdict moves it by at most `RATE` times its error on that text;
+- each verdict moves it by at most `WORD_RATE` (words) and `BIAS_RATE` (bias) times its error on that text;
 - every step pulls all of it back towards nothing by `DECAY`, so old verdicts fade unless they are repeated;
 - a word's weight and the bias are each bounded (`MAX_WORD`, `MAX_BIAS`), and the whole correction of any text
   by `MAX_SHIFT`, so no run of verdicts can turn the model's firm "no" into a firm "yes" by itself.
@@ -18,7 +18,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-RATE = 0.3
+WORD_RATE = 0.3
+BIAS_RATE = 0.06
 DECAY = 0.002
 MAX_WORD = 1.0
 MAX_BIAS = 1.0
@@ -72,10 +73,10 @@ class Correction:
         keep = 1.0 - DECAY
         updated = {w: v * keep for w, v in self.words.items()}
         if present:
-            step = RATE * error / math.sqrt(len(present))
+            step = WORD_RATE * error / math.sqrt(len(present))
             for w in present:
                 updated[w] = _clip(updated.get(w, 0.0) + step, MAX_WORD)
-        bias = _clip(self.bias * keep + RATE * error * 0.2, MAX_BIAS)
+        bias = _clip(self.bias * keep + BIAS_RATE * error, MAX_BIAS)
         kept = {w: v for w, v in updated.items() if abs(v) > _KEEP_ABOVE}
         if len(kept) > MAX_WORDS:
             kept = dict(sorted(kept.items(), key=lambda item: -abs(item[1]))[:MAX_WORDS])

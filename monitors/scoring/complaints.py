@@ -4,8 +4,10 @@ Pure. A text's features (`monitors.scoring.features`) go through the learned lin
 trained by `bench/train_complaints.py`), then through two things the training tweets cannot teach:
 
 - **hand-set weights for untaught families** (`features.UNTAUGHT`): a brand's own reply, a how-to guide, a
-  "sorted now", churn and sarcasm are too rare in the tweets to learn; and news with no person in it ("reportedly",
-  "announced", no I/you/we) is reported, not the writer's own complaint;
+  "sorted now", self-blame, churn, sarcasm and star ratings are too rare in the tweets to learn; news with no
+  person in it ("reportedly", "announced", no I/you/we) is reported, not the writer's own complaint, and a guide
+  names failures to explain them: in both the complaint evidence counts for half; sarcasm takes back what the
+  model gave the kind words;
 - the workspace's **correction** learned from its verdicts (`monitors.scoring.adapt`), bounded.
 
 The score is the logistic of the sum; 0.5 is the threshold chosen by cross-validation at training time. Every
@@ -24,13 +26,16 @@ from monitors.scoring.model import LinearModel, Part, shipped
 
 __all__ = ["MAX_CHARS", "Assessment", "assess", "judge", "opening", "read", "warm_up"]
 
-# Log-odds added when the family fires (not learned: see the module's docstring). Sized like the old lexicon's
-# weights for one cue of the family.
+# Log-odds added when one cue of the family fires, twice that for two or more (not learned: see the module's
+# docstring). Sized like the old lexicon's weights for one cue of the family.
 UNTAUGHT_WEIGHTS = {"cue:brand reply": -2.4, "cue:guide": -1.6, "cue:resolved": -2.2, "cue:sarcasm": 1.2,
                     "cue:churn": 1.2, "cue:self-blame": -2.0,
                     "rating:1": 2.6, "rating:2": 1.6, "rating:3": 0.3, "rating:4": -1.4, "rating:5": -2.4}
 REPORTED_NEWS = -1.6  # news words and no I/you/we: commentary, however negative
 REASONS = 3  # features named in a result
+_KIND = ("cue:praise", "tone:positive", "tone:positive beside a failure")
+_COMPLAINING = tuple(f"cue:{name}" for name, family in FAMILIES.items() if not family.counter) + (
+    "tone:negative", "tone:negative beside a failure")
 
 _SIGNAL_WORDS = {
     "tone:negative": "negative tone", "tone:positive": "positive tone",
@@ -61,14 +66,28 @@ def read(text: str, compound: float = 0.0, *, rating: int | None = None) -> Feat
 
 def _hand_set(features: Features, model: LinearModel) -> list[Part]:
     signals = features.signals
-    parts = [Part("signal", name, weight) for name, weight in UNTAUGHT_WEIGHTS.items() if name in signals]
+    # one cue of the family counts its weight, two or more twice that (signal values 0.5 and 1)
+    parts = [Part("signal", name, weight * 2 * signals[name]) for name, weight in UNTAUGHT_WEIGHTS.items()
+             if name in signals]
+
+    def learned(names) -> float:  # noqa: ANN001 - an iterable of signal names
+        return sum(model.signals.get(name, 0.0) * signals[name] for name in names if name in signals)
+
     if "cue:sarcasm" in signals:  # the kind words are not meant: take back what the model gave them
-        kind = sum(model.signals.get(name, 0.0) * signals[name]
-                   for name in ("tone:positive", "tone:positive beside a failure") if name in signals)
+        kind = learned(n for n in _KIND if model.signals.get(n, 0.0) < 0)
         if kind < 0:
             parts.append(Part("signal", "sarcasm, not praise", -kind))
-    if "cue:news" in signals and "voice:first or second person" not in signals:
-        parts.append(Part("signal", "reported news", REPORTED_NEWS))
+    reported = "cue:news" in signals and "voice:first or second person" not in signals
+    if reported or "cue:guide" in signals:
+        # Reported or explained, not the writer's own: the complaint words count for half. News words with no
+        # I/we/you count against; a how-to guide names failures to explain them, whoever writes it.
+        said = learned(n for n in _COMPLAINING if model.signals.get(n, 0.0) > 0)
+        wording = model.logit(features) - model.intercept - learned(signals)  # what the words and n-grams say
+        halved = -0.5 * (said + max(wording, 0.0))
+        if reported:
+            parts.append(Part("signal", "reported news", REPORTED_NEWS + halved - max(learned(["cue:news"]), 0.0)))
+        else:
+            parts.append(Part("signal", "how-to guide", halved))
     return parts
 
 
@@ -142,6 +161,8 @@ def _name(part: Part, features: Features) -> str:
         return f"{stars}-star rating" + (" (in the text)" if features.rating_in_text else "")
     if name == "sarcasm, not praise":
         return "sarcasm: the kind words are not meant"
+    if name == "how-to guide":
+        return "a how-to guide: failures explained, not suffered"
     if name == "reported news":
         return "news with no I/we/you: reported, not the writer's own"
     return _SIGNAL_WORDS.get(name, name)
