@@ -1,4 +1,5 @@
-"""Scoring speed: the complaint detector alone, VADER alone (stock and the Scorer's faster twin), the full Scorer.
+"""Scoring speed: the complaint detector alone (and the retired lexicon detector), VADER alone (stock and the
+Scorer's faster twin), the full Scorer, and `earful score` against a stock-VADER filter, JSON lines in and out.
 
     .venv/bin/python bench/bench_detector.py            # writes bench/results/detector.json
     .venv/bin/python bench/bench_detector.py --quick    # fewer texts and rounds, prints only
@@ -24,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
-from monitors.scoring.complaints import MAX_CHARS, assess  # noqa: E402
+from bench.lexicon_baseline import assess as lexicon_assess  # noqa: E402
+from monitors.scoring.complaints import MAX_CHARS, judge, read  # noqa: E402
 from monitors.scoring.scorer import Scorer  # noqa: E402
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer  # noqa: E402
 
@@ -88,6 +90,38 @@ def _rate(function, items, rounds: int) -> float:
     return len(items) / best
 
 
+_VADER_FILTER = """
+import json, sys
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+vader = SentimentIntensityAnalyzer()
+for line in sys.stdin:
+    item = json.loads(line)
+    compound = vader.polarity_scores(item["text"])["compound"]
+    sys.stdout.write(json.dumps({"id": item["id"], "sentiment": compound, "complaint": compound < -0.05}) + "\\n")
+"""
+
+
+def _commands(texts: list[str]) -> dict:
+    """Wall-clock texts/s of `earful score` and of a stock-VADER filter over the same JSON lines, start-up
+    included (each run twice, best kept)."""
+    import subprocess
+
+    lines = "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts))
+    earful = [str(Path(sys.executable).parent / "earful"), "score"]
+    rates = {}
+    for name, command in (("earful_score", earful), ("stock_vader_filter", [sys.executable, "-c", _VADER_FILTER])):
+        best = 0.0
+        for _ in range(2):
+            started = time.perf_counter()
+            done = subprocess.run(command, input=lines, capture_output=True, text=True, check=True)
+            assert done.stdout.count("\n") == len(texts), done.stderr[-500:]
+            best = max(best, len(texts) / (time.perf_counter() - started))
+        rates[name] = round(best)
+    rates["texts"] = len(texts)
+    rates["share_of_stock_vader"] = round(rates["earful_score"] / rates["stock_vader_filter"], 3)
+    return rates
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer texts and rounds; print only")
@@ -99,6 +133,11 @@ def main() -> int:
     fast_vader = FastSentimentIntensityAnalyzer()
     scored = [(text, vader.polarity_scores(text)["compound"]) for text in texts]
 
+    def assess(text, compound):  # as the Scorer runs it: explanations for the complaints only
+        features = read(text, compound)
+        found = judge(features, explain=False)
+        return judge(features) if found.score >= 0.5 else found
+
     started = time.process_time()
     for text, compound in scored:  # fresh process: the first pass compiles the cue buckets it needs
         assess(text, compound)
@@ -106,6 +145,9 @@ def main() -> int:
 
     def detector(pair):
         return assess(pair[0], pair[1])
+
+    def lexicon(pair):
+        return lexicon_assess(pair[0], pair[1])
 
     results = {
         "texts": n,
@@ -116,10 +158,12 @@ def main() -> int:
         "texts_per_second": {
             "detector_first_pass": round(first_pass),
             "detector": round(_rate(detector, scored, rounds)),
+            "lexicon_detector": round(_rate(lexicon, scored, rounds)),
             "vader": round(_rate(vader.polarity_scores, texts, rounds)),
             "fast_vader": round(_rate(fast_vader.polarity_scores, texts, rounds)),
             "scorer": round(_rate(Scorer().score, texts, rounds)),
         },
+        "commands": _commands(texts[: n // 4]),
         "rounds": rounds,
         "python": platform.python_version(),
         "machine": platform.machine(),

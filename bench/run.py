@@ -47,8 +47,15 @@ def _ingest(d: dict) -> list[str]:
 
 def _detector(d: dict) -> list[str]:
     rate = d["texts_per_second"]
-    return [f"| complaint detector alone ({d['texts']:,} generated texts, one core) | {rate['detector']:,} texts/s "
-            f"| VADER alone {rate['vader']:,} texts/s; full Scorer (VADER + detector) {rate['scorer']:,} texts/s |"]
+    rows = [f"| complaint detector alone ({d['texts']:,} generated texts, one core) | {rate['detector']:,} texts/s "
+            f"| retired lexicon detector {rate.get('lexicon_detector', 0):,} texts/s; VADER alone {rate['vader']:,} "
+            f"texts/s; full Scorer (VADER + detector) {rate['scorer']:,} texts/s |"]
+    commands = d.get("commands")
+    if commands:
+        rows.append(f"| `earful score`, JSON lines in and out ({commands['texts']:,} texts, start-up included) "
+                    f"| {commands['earful_score']:,} texts/s | a stock-VADER filter {commands['stock_vader_filter']:,} "
+                    f"texts/s → **{commands['share_of_stock_vader']:.0%}** of it |")
+    return rows
 
 
 def _parsers(d: dict) -> list[str]:
