@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.cues.lexicon import FAMILIES
-from monitors.scoring.features import MAX_CHARS, Features, extract, opening, warm_up as _warm_features
+from monitors.scoring.features import MAX_CHARS, Features, extract, grams_of, opening, warm_up as _warm_features
 from monitors.scoring.model import LinearModel, Part, shipped
 
-__all__ = ["MAX_CHARS", "Assessment", "assess", "judge", "opening", "read", "warm_up"]
+__all__ = ["MAX_CHARS", "Assessment", "assess", "explained", "judge", "opening", "read", "warm_up"]
 
 # Log-odds added when one cue of the family fires, twice that for two or more (not learned: see the module's
 # docstring). Sized like the old lexicon's weights for one cue of the family.
@@ -64,7 +64,8 @@ def read(text: str, compound: float = 0.0, *, rating: int | None = None) -> Feat
     return extract(text, compound, rating=rating)
 
 
-def _hand_set(features: Features, model: LinearModel) -> list[Part]:
+def _hand_set(features: Features, model: LinearModel, logit: float) -> list[Part]:
+    """`logit`: the model's log-odds of these features."""
     signals = features.signals
     # one cue of the family counts its weight, two or more twice that (signal values 0.5 and 1)
     parts = [Part("signal", name, weight * 2 * signals[name]) for name, weight in UNTAUGHT_WEIGHTS.items()
@@ -82,7 +83,7 @@ def _hand_set(features: Features, model: LinearModel) -> list[Part]:
         # Reported or explained, not the writer's own: the complaint words count for half. News words with no
         # I/we/you count against; a how-to guide names failures to explain them, whoever writes it.
         said = learned(n for n in _COMPLAINING if model.signals.get(n, 0.0) > 0)
-        wording = model.logit(features) - model.intercept - learned(signals)  # what the words and n-grams say
+        wording = logit - model.intercept - learned(signals)  # what the words and n-grams say
         halved = -0.5 * (said + max(wording, 0.0))
         if reported:
             parts.append(Part("signal", "reported news", REPORTED_NEWS + halved - max(learned(["cue:news"]), 0.0)))
@@ -94,12 +95,19 @@ def _hand_set(features: Features, model: LinearModel) -> list[Part]:
 def judge(features: Features, *, model: LinearModel | None = None, correction: Correction = NONE,
           explain: bool = True) -> Assessment:
     model = model or shipped()
-    base = model.logit(features) + sum(part.value for part in _hand_set(features, model))
-    shift = correction.shift(features.words)
-    z = base + shift
+    logit = model.logit(features)
+    base = logit + sum(part.value for part in _hand_set(features, model, logit))
+    z = base + correction.shift(features.words)
     score = 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
     return Assessment(score=score, cues=reasons(features, model, correction, toward=z >= 0) if explain else (),
                       logit=base)
+
+
+def explained(features: Features, found: Assessment, *, model: LinearModel | None = None,
+              correction: Correction = NONE) -> Assessment:
+    """`found` (from `judge(..., explain=False)`) with its reasons."""
+    return Assessment(score=found.score, logit=found.logit,
+                      cues=reasons(features, model or shipped(), correction, toward=found.score >= 0.5))
 
 
 def assess(text: str, compound: float = 0.0, *, rating: int | None = None, correction: Correction = NONE,
@@ -113,25 +121,26 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None, corre
 def contributions(features: Features, model: LinearModel, correction: Correction = NONE) -> list[tuple[str, float]]:
     """(plain-words name, log-odds) of everything that moved the score, merged per word, largest effect first."""
     merged: dict[str, float] = {}
-    char_parts: dict[str, float] = {}
-    for part in [*model.parts(features), *_hand_set(features, model)]:
-        if part.kind == "chars":
-            char_parts[part.name] = part.value
-        else:
-            name = _name(part, features)
-            merged[name] = merged.get(name, 0.0) + part.value
-    if char_parts:  # a character n-gram's share goes to the words it was read from
-        owners: dict[str, list[str]] = {}
-        for word in {w for w in features.words if " " not in w and w[:1].isalpha()}:
-            padded = f" {word} "
-            for gram in char_parts:
-                if gram in padded:
-                    owners.setdefault(gram, []).append(word)
-        for gram, value in char_parts.items():
-            words = owners.get(gram) or []
-            for word in words:
+    words, char_parts, signals = model.shares(features)
+    for gram, value in words.items():
+        key = f'"{gram}"'
+        merged[key] = merged.get(key, 0.0) + value
+    logit = model.intercept + sum(words.values()) + sum(char_parts.values()) + sum(signals.values())
+    for part in [*(Part("signal", name, value) for name, value in signals.items()),
+                 *_hand_set(features, model, logit)]:
+        name = _name(part, features)
+        merged[name] = merged.get(name, 0.0) + part.value
+    if char_parts:  # a character n-gram's share goes to the words it was read from, by how often each has it
+        totals = features.chars
+        for word in {w for w in features.words if " " not in w}:
+            share = 0.0
+            for gram in grams_of(word):
+                value = char_parts.get(gram)
+                if value is not None:
+                    share += value / totals[gram]
+            if share:
                 key = f'"{word}"'
-                merged[key] = merged.get(key, 0.0) + value / len(words)
+                merged[key] = merged.get(key, 0.0) + share * features.words[word]
     for word, value in correction.parts(features.words):
         key = "your team's verdicts" if word == "bias" else f'"{word}" (your team\'s verdicts)'
         merged[key] = merged.get(key, 0.0) + value

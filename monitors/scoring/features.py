@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 
 from monitors.scoring.cues.lexicon import CUES, FAMILIES, VOICE
 from monitors.scoring.cues.matcher import CueMatcher, Hit
@@ -102,15 +103,30 @@ def word_grams(words: list[str]) -> Counter[str]:
     return grams
 
 
+_GRAMS_CACHED = 200_000  # words whose n-grams are remembered, against endless vocabularies
+
+
+_word_grams_cache: dict[str, tuple[str, ...]] = {}
+
+
+def grams_of(word: str) -> tuple[str, ...]:
+    """A word's character n-grams, padded with a space at each end (none for "0", "_url_", "!" or one letter).
+    Remembered per word: slicing them out is most of the cost of reading a text, and words repeat."""
+    found = _word_grams_cache.get(word)
+    if found is None:
+        if len(word) < 2 or not word[0].isalpha():
+            found = ()
+        else:
+            padded = f" {word} "
+            last = len(padded)
+            found = tuple(padded[i:i + n] for n in CHAR_SIZES for i in range(last - n + 1))
+        if len(_word_grams_cache) < _GRAMS_CACHED:
+            _word_grams_cache[word] = found
+    return found
+
+
 def char_grams(words: list[str]) -> Counter[str]:
-    grams: Counter[str] = Counter()
-    for word in words:
-        if len(word) < 2 or not word[0].isalpha():  # not "0", "_url_", "!"
-            continue
-        padded = f" {word} "
-        last = len(padded)
-        grams.update(padded[i:i + n] for n in CHAR_SIZES for i in range(last - n + 1))
-    return grams
+    return Counter(chain.from_iterable(map(grams_of, words)))
 
 
 def opening(text: str) -> str:

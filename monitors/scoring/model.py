@@ -54,16 +54,21 @@ class LinearModel:
             total += weights.get(name, 0.0) * value
         return total
 
+    def shares(self, features: Features) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Each known word n-gram's, character n-gram's and signal's contribution to `logit` (with the intercept
+        they add up to it)."""
+        return (_shares(self.words, features.words), _shares(self.chars, features.chars),
+                {name: self.signals[name] * value for name, value in features.signals.items() if name in self.signals})
+
     def parts(self, features: Features) -> Iterator[Part]:
-        """Every known feature's contribution to `logit` (they add up to it, with the intercept)."""
-        for kind, vocabulary, grams in (("word", self.words, features.words), ("chars", self.chars, features.chars)):
-            values = _tfidf(vocabulary, grams)
-            norm = math.sqrt(sum(value * value for value, _ in values.values())) or 1.0
-            for gram, (value, weight) in values.items():
-                yield Part("phrase" if kind == "word" and " " in gram else kind, gram, value * weight / norm)
-        for name, value in features.signals.items():
-            if name in self.signals:
-                yield Part("signal", name, self.signals[name] * value)
+        """The same as `shares`, one Part each."""
+        words, chars, signals = self.shares(features)
+        for gram, value in words.items():
+            yield Part("phrase" if " " in gram else "word", gram, value)
+        for gram, value in chars.items():
+            yield Part("chars", gram, value)
+        for name, value in signals.items():
+            yield Part("signal", name, value)
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "intercept": self.intercept, "about": dict(self.about),
@@ -95,13 +100,20 @@ class LinearModel:
             out.write(json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode())
 
 
-def _tfidf(vocabulary: Mapping[str, tuple[float, float]], grams: Mapping[str, int]) -> dict[str, tuple[float, float]]:
+def _shares(vocabulary: Mapping[str, tuple[float, float]], grams: Mapping[str, int]) -> dict[str, float]:
     found = {}
+    squares = 0.0
+    known = vocabulary.get
     for gram, count in grams.items():
-        entry = vocabulary.get(gram)
+        entry = known(gram)
         if entry is not None:
-            idf, weight = entry
-            found[gram] = ((1.0 + math.log(count)) * idf if count > 1 else idf, weight)
+            value = (1.0 + math.log(count)) * entry[0] if count > 1 else entry[0]
+            squares += value * value
+            found[gram] = value * entry[1]
+    if squares:
+        scale = 1.0 / math.sqrt(squares)
+        for gram in found:
+            found[gram] *= scale
     return found
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from monitors.scoring.adapt import NONE, Correction
-from monitors.scoring.complaints import MAX_CHARS, judge, opening, read
+from monitors.scoring.complaints import MAX_CHARS, explained, judge, opening, read
 from monitors.scoring.features import OPENING_CHARS
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
 
@@ -75,7 +75,7 @@ class Scorer:
             features = read(text, tone, rating=rating)
             found = judge(features, correction=correction, explain=False)
             if found.score >= explain_from:
-                found = judge(features, correction=correction)
+                found = explained(features, found, correction=correction)
             results.append(Score(sentiment=value, label=sentiment_label(value),
                                  complaint=found.score >= self.threshold, complaint_score=found.score,
                                  cues=found.cues, logit=found.logit))
