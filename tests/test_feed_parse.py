@@ -338,3 +338,22 @@ def test_an_rss_item_updated_twice_keeps_the_last_but_its_pubdate_comes_first():
     </channel></rss>"""
     feed = parse_feed(body, url="https://example.com/feed", now=NOW)
     assert [m.published_at.day for m in feed.mentions] == [2, 30]
+
+
+def test_encoding_detection_reads_a_bounded_sample_of_a_large_document():
+    # 5 MB of KOI8-R without a declaration: the guess looks at the first DETECT_SAMPLE bytes only
+    from monitors.ingest.feedparse.encoding import DETECT_SAMPLE
+    item = "<item><title>Acme {0}</title><description>Приложение Acme не запускается {0}</description></item>"
+    body = ('<rss version="2.0"><channel><title>t</title>' + "".join(item.format(i) for i in range(40_000))
+            + "</channel></rss>").encode("koi8_r")
+    assert len(body) > 50 * DETECT_SAMPLE
+    started = time.monotonic()
+    data, warnings = to_utf8(body)
+    assert time.monotonic() - started < 2.0
+    assert data.decode("utf-8").endswith("не запускается 39999</description></item></channel></rss>")
+    assert warnings == ["the feed names no encoding; it reads as koi8-r"]
+
+
+def test_undeclared_utf8_with_a_few_windows_1252_bytes_stays_utf8():
+    data, _ = to_utf8("<a>Ça coûte 5 € — déjà vu, naïve</a>".encode() + b"<b>\x93x\x94</b>")
+    assert data.decode("utf-8") == "<a>Ça coûte 5 € — déjà vu, naïve</a><b>\u201cx\u201d</b>"

@@ -1,9 +1,11 @@
-"""BlueskySource against a local server speaking the AppView's searchPosts and a PDS's createSession."""
+"""BlueskySource against a local server speaking searchPosts and createSession: the search is always signed in."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -11,7 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from monitors.configure import source_config
-from monitors.ingest.fetch import ContentError, HTTPStatusError
+from monitors.ingest.fetch import ContentError, FetchError, HTTPStatusError
 from monitors.ingest.sources.registry import SOURCE_KINDS
 from monitors.ingest.sources.base import SourceState
 from monitors.ingest.sources.bluesky import BlueskySource
@@ -28,13 +30,24 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+ROOT_SESSION = "/xrpc/com.atproto.server.createSession"
+
+
+@pytest.fixture(autouse=True)
+def account(feed_server, monkeypatch):
+    """Every search is signed in: the server's root plays the PDS for `state`, "/pds" for `signed_in`."""
+    monkeypatch.setenv("BSKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop")
+    feed_server.route(ROOT_SESSION, fixture("session.json"), content_type="application/json")
+
+
+def signed_in(server, cursor: str | None = None, *, pds: str = "/pds", **params) -> SourceState:
+    return SourceState(id=1, name="bsky", kind="bluesky", url="", cursor=cursor,
+                       params={"query": "acme", "pds_url": server.url(pds), "handle": "earful-bot.bsky.social",
+                               "app_password_env": "BSKY_APP_PASSWORD", **params})
+
+
 def state(server, cursor: str | None = None, **params) -> SourceState:
-    return SourceState(id=1, name="bsky", kind="bluesky", url=server.url(""), cursor=cursor,
-                       params={"query": "acme", "pds_url": server.url("/pds"), **params})
-
-
-def signed_in(server, cursor: str | None = None, **params) -> SourceState:
-    return state(server, cursor, handle="earful-bot.bsky.social", app_password_env="BSKY_APP_PASSWORD", **params)
+    return signed_in(server, cursor, pds="", **params)
 
 
 def query_of(request) -> dict[str, str]:
@@ -74,8 +87,11 @@ def test_registered_and_validated():
                                                    "app_password_env": "BSKY_APP_PASSWORD"})
     for params, complaint in [
         ({}, "params.query: missing"),
-        ({"query": "acme", "handle": "me.bsky.social"}, "params.app_password_env: signing in needs both"),
-        ({"query": "acme", "pds_url": "bsky.social"}, "params.pds_url: 'bsky.social' is not an http"),
+        ({"query": "acme"}, "params.handle: missing; Bluesky's post search needs a signed-in account"),
+        ({"query": "acme", "handle": "me.bsky.social"}, "params.app_password_env: missing; .* app password"),
+        ({"query": "acme", "app_password_env": "BSKY"}, "params.handle: missing"),
+        ({"query": "acme", "handle": "me.bsky.social", "app_password_env": "B", "pds_url": "bsky.social"},
+         "params.pds_url: 'bsky.social' is not an http"),
         ({"query": "acme", "handle": "me.bsky.social", "app_password_env": "abcd-efgh-ijkl-mnop"}, "NAME"),
     ]:
         with pytest.raises(ValueError, match=complaint):
@@ -85,7 +101,7 @@ def test_registered_and_validated():
 def test_a_page_maps_posts_replies_and_reach(feed_server, fetcher):
     one_page(feed_server)
     result = BlueskySource().poll(fetcher, state(feed_server), now=NOW)
-    first, second = feed_server.requests
+    first, second = [r for r in feed_server.requests if r.path == SEARCH]
     assert query_of(first) == {"q": "acme", "sort": "latest", "limit": "100", "since": "2026-11-05T12:00:00.000Z"}
     assert query_of(second)["cursor"] == "eyJsYXN0IjoyfQ"  # the API's cursor pages within the poll
 
@@ -117,7 +133,7 @@ def test_paging_then_only_newer_posts(feed_server, fetcher):
     times = [NOW - timedelta(minutes=7 * i) for i in range(1, 300)]  # 205 within the look-back
     appview(feed_server, times)
     first = BlueskySource().poll(fetcher, state(feed_server), now=NOW)
-    assert len(first.mentions) == 205 and len(feed_server.requests) == 3
+    assert len(first.mentions) == 205 and feed_server.hits(SEARCH) == 3
     assert first.cursor == "2026-11-06T11:53:00.000Z"
 
     appview(feed_server, times + [NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)])
@@ -138,7 +154,7 @@ def test_the_page_cap_and_the_rate_limit_stop_paging(feed_server, fetcher):
     appview(feed_server, times, headers={"ratelimit-limit": "3000", "ratelimit-remaining": "0",
                                          "ratelimit-reset": "1793966700", "ratelimit-policy": "3000;w=300"})
     limited = BlueskySource().poll(fetcher, state(feed_server), now=NOW)
-    assert len(feed_server.requests) == 1 and len(limited.mentions) == 100
+    assert feed_server.hits(SEARCH) == 1 and len(limited.mentions) == 100
     assert "rate limit ran out" in limited.warnings[0]
 
 
@@ -149,16 +165,17 @@ def test_too_many_requests(feed_server, fetcher):
     assert (caught.value.status, caught.value.retry_after) == (429, 60)
 
 
-def test_a_refused_public_search_without_credentials_says_what_to_set(feed_server, fetcher):
-    feed_server.route(SEARCH, fixture("public_refused.json"), status=403, content_type="application/json")
-    with pytest.raises(HTTPStatusError, match="set params.handle .* params.app_password_env") as caught:
-        BlueskySource().poll(fetcher, state(feed_server), now=NOW)
-    assert caught.value.permanent and caught.value.status == 403
+def test_check_config_refuses_a_source_without_an_app_password(tmp_path):
+    config = tmp_path / "earful.toml"
+    config.write_text('[[brands]]\nname = "Acme"\nquery = "acme"\n\n[[sources]]\nname = "sky"\nkind = "bluesky"\n'
+                      'params = { query = "acme" }\n')
+    done = subprocess.run([sys.executable, "-m", "bot", "check-config", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 2
+    assert "params.handle: missing; Bluesky's post search needs a signed-in account" in done.stdout + done.stderr
 
 
-def test_falls_back_to_an_app_password_session(feed_server, fetcher, monkeypatch):
-    monkeypatch.setenv("BSKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop")
-    feed_server.route(SEARCH, fixture("public_refused.json"), status=403, content_type="application/json")
+def test_signs_in_with_the_app_password_and_keeps_the_session(feed_server, fetcher):
     feed_server.route(SESSION, fixture("session.json"), content_type="application/json")
     one_page(feed_server, PDS_SEARCH)
     source = BlueskySource()
@@ -172,14 +189,20 @@ def test_falls_back_to_an_app_password_session(feed_server, fetcher, monkeypatch
     assert feed_server.last(PDS_SEARCH).headers["authorization"] == f"Bearer {token}"
 
     source.poll(fetcher, signed_in(feed_server), now=NOW + timedelta(minutes=30))
-    assert (feed_server.hits(SESSION), feed_server.hits(SEARCH)) == (1, 1)  # the session is kept
+    assert feed_server.hits(SESSION) == 1  # the session is kept
     source.poll(fetcher, signed_in(feed_server), now=NOW + timedelta(minutes=61))
-    assert (feed_server.hits(SESSION), feed_server.hits(SEARCH)) == (2, 2)  # past the token's exp: a new one
+    assert feed_server.hits(SESSION) == 2  # past the token's exp: a new one
+    assert feed_server.hits(SEARCH) == 0  # never the logged-out AppView
 
 
-def test_a_rejected_session_signs_in_again_once(feed_server, fetcher, monkeypatch):
-    monkeypatch.setenv("BSKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop")
-    feed_server.route(SEARCH, fixture("public_refused.json"), status=401, content_type="application/json")
+def test_an_unset_app_password_variable_is_a_permanent_error(feed_server, fetcher, monkeypatch):
+    monkeypatch.delenv("BSKY_APP_PASSWORD")
+    with pytest.raises(FetchError, match="BSKY_APP_PASSWORD, which is not set") as caught:
+        BlueskySource().poll(fetcher, signed_in(feed_server), now=NOW)
+    assert caught.value.permanent and feed_server.hits(SESSION) == 0
+
+
+def test_a_rejected_session_signs_in_again_once(feed_server, fetcher):
     feed_server.route(SESSION, fixture("session.json"), content_type="application/json")
     one_page(feed_server, PDS_SEARCH)
     source = BlueskySource()
@@ -200,7 +223,6 @@ def test_a_rejected_session_signs_in_again_once(feed_server, fetcher, monkeypatc
 
 def test_a_wrong_app_password_names_the_variable(feed_server, fetcher, monkeypatch):
     monkeypatch.setenv("BSKY_APP_PASSWORD", "wrong")
-    feed_server.route(SEARCH, fixture("public_refused.json"), status=403, content_type="application/json")
     feed_server.route(SESSION, fixture("session_refused.json"), status=401, content_type="application/json")
     with pytest.raises(HTTPStatusError, match=r"app password in \$BSKY_APP_PASSWORD were not accepted") as caught:
         BlueskySource().poll(fetcher, signed_in(feed_server), now=NOW)

@@ -37,11 +37,47 @@ def test_news_search_names_publishers_and_unwraps_what_it_can(feed_server, fetch
     assert outage.text == outage.title  # the description only repeats headline and publisher
     assert outage.author == "The Daily Ledger" and outage.extra["publisher_url"] == "https://dailyledger.example"
     assert outage.url.startswith("https://news.google.com/rss/articles/")  # opaque: kept as it is
-    assert outage.external_id == "CBMiW2h0dHBzOi8vZGFpbHlsZWRnZXIuZXhhbXBsZS9hY21lLW91dGFnZdIBAA"
+    assert outage.external_id.startswith("googlenews:")  # de-duplicated by publisher and title instead
     assert outage.published_at == datetime(2026, 11, 6, 9, 12, tzinfo=timezone.utc)
     assert prices.url == "https://techweekly.example/acme-prices" and prices.author == "Tech Weekly"
+    assert prices.external_id == "https://techweekly.example/acme-prices"  # unwrapped: the article is the key
     query = {k: v[0] for k, v in parse_qs(feed_server.last("/rss/search").query).items()}
     assert query == {"q": "acme", "hl": "en-US", "gl": "US", "ceid": "US:en"}
+
+
+def test_old_format_links_are_unwrapped_and_the_title_names_the_publisher(feed_server, fetcher):
+    feed_server.route("/rss/search", (FIXTURES / "news_old_format.xml").read_bytes(), content_type="text/xml")
+    recall, ceo = NEWS.poll(fetcher, news_state(feed_server), now=NOW).mentions
+    assert recall.url == "https://dailyledger.example/2017/11/acme-recall"
+    assert recall.external_id == recall.url  # not Google's cluster tag
+    assert recall.author == "The Daily Ledger" and recall.title == "Acme recalls faulty chargers"
+    assert ceo.url == "https://techweekly.example/acme-ceo?page=1"
+    assert ceo.author == "Tech-Weekly Online"  # the last " - " only
+    assert ceo.title == "Acme - the company behind the widget - hires a new CEO"
+
+
+def _opaque_item(article_id: str, title: str, publisher: str) -> bytes:
+    return (f"<item><title>{title} - {publisher}</title>"
+            f"<link>https://news.google.com/rss/articles/{article_id}?oc=5</link>"
+            f'<guid isPermaLink="false">{article_id}</guid><pubDate>Fri, 06 Nov 2026 09:12:00 GMT</pubDate>'
+            f'<source url="https://p.example">{publisher}</source></item>').encode()
+
+
+def test_opaque_links_are_deduplicated_by_publisher_and_title(feed_server, fetcher):
+    def feed(*items: bytes) -> bytes:
+        return b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>' + b"".join(items) + \
+            b"</channel></rss>"
+
+    feed_server.route("/rss/search", feed(_opaque_item("CBMiAAA", "Acme is down", "Ledger"),
+                                          _opaque_item("CBMiBBB", "Acme is down", "Other Paper"),
+                                          _opaque_item("CBMiCCC", "Acme is up again", "Ledger")))
+    first = NEWS.poll(fetcher, news_state(feed_server), now=NOW).mentions
+    assert len({m.external_id for m in first}) == 3  # another publisher or another title: another story
+    # Google hands out a new opaque id for the same article: the same key
+    feed_server.route("/rss/search", feed(_opaque_item("CBMiZZZ", "Acme  is DOWN", "Ledger")))
+    again = NEWS.poll(fetcher, news_state(feed_server), now=NOW).mentions
+    assert again[0].external_id == first[0].external_id
+    assert again[0].url == "https://news.google.com/rss/articles/CBMiZZZ?oc=5"
 
 
 def test_news_language_and_country(feed_server, fetcher):

@@ -154,6 +154,9 @@ def test_too_many_requests_carries_retry_after(feed_server, fetcher):
     with pytest.raises(HTTPStatusError) as caught:
         RedditSource().poll(fetcher, state(feed_server.url("")), now=NOW)
     assert (caught.value.status, caught.value.retry_after, caught.value.permanent) == (429, 120, False)
+    # anonymous polling is what Reddit limits: the health message names both ways in
+    assert "params.private_feed_env" in str(caught.value) and "reddit.com/prefs/feeds" in str(caught.value)
+    assert "params.client_id_env" in str(caught.value)
 
 
 def test_a_refusal_says_how_to_set_up_oauth(feed_server, fetcher):
@@ -162,6 +165,35 @@ def test_a_refusal_says_how_to_set_up_oauth(feed_server, fetcher):
         RedditSource().poll(fetcher, state(feed_server.url("")), now=NOW)
     assert caught.value.permanent and caught.value.status == 403
     assert "params.client_id_env and params.secret_env" in str(caught.value)
+    assert "params.private_feed_env" in str(caught.value) and "https://www.reddit.com/prefs/feeds" in str(caught.value)
+
+
+FEED_TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_a_private_feed_url_is_read_as_that_user(feed_server, fetcher, monkeypatch):
+    # reddit.com/prefs/feeds shows RSS links such as https://www.reddit.com/r/acme/new/.rss?feed=...&user=...
+    monkeypatch.setenv("REDDIT_FEED", feed_server.url(f"/r/acme/new/.rss?feed={FEED_TOKEN}&user=acme_watch"))
+    listing_server(feed_server, spaced(150, T_NOW - 60, 60), path="/r/acme/new/.json")
+    result = RedditSource().poll(fetcher, state("", private_feed_env="REDDIT_FEED"), now=NOW)
+    assert len(result.mentions) == 150 and result.cursor == str(T_NOW - 60)
+    asked = [query_of(r) for r in feed_server.requests]
+    assert [(q["feed"], q["user"], q["limit"]) for q in asked] == [(FEED_TOKEN, "acme_watch", "100")] * 2
+    assert feed_server.hits("/search.json") == 0  # no anonymous search, no OAuth app
+
+
+def test_a_private_feed_needs_no_query_and_a_bad_one_says_where_to_copy_it(feed_server, fetcher, monkeypatch):
+    source_config(name="r", kind="reddit", params={"private_feed_env": "REDDIT_FEED"})
+    monkeypatch.setenv("REDDIT_FEED", "https://www.reddit.com/r/acme/new/.rss")  # the public feed, no token
+    with pytest.raises(FetchError, match=r"\$REDDIT_FEED does not hold a private feed URL") as caught:
+        RedditSource().poll(fetcher, state("", private_feed_env="REDDIT_FEED"), now=NOW)
+    assert caught.value.permanent
+
+    monkeypatch.setenv("REDDIT_FEED", feed_server.url(f"/.rss?feed={FEED_TOKEN}&user=acme_watch"))
+    feed_server.route("/.json", b'{"message": "Forbidden", "error": 403}', status=403)
+    with pytest.raises(HTTPStatusError, match="private feed URL in \\$REDDIT_FEED was not accepted") as caught:
+        RedditSource().poll(fetcher, state("", private_feed_env="REDDIT_FEED"), now=NOW)
+    assert caught.value.permanent and "prefs/feeds" in str(caught.value)
 
 
 @pytest.mark.parametrize("body, says", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,12 +27,11 @@ APP = "1234567890"
 
 def serve_fixtures(feed_server) -> None:
     # polls run at the real clock and the App Store kind keeps a week on its first poll: the reviews are re-dated
-    reviews = json.loads((FIXTURES / "appstore" / "reviews_page1.json").read_bytes())
+    reviews = (FIXTURES / "appstore" / "reviews_page1.xml").read_text()
     recent = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600))
-    for entry in reviews["feed"]["entry"][1:]:
-        entry["updated"] = {"label": recent}
-    feed_server.route(f"/appstore/us/rss/customerreviews/page=1/id={APP}/sortby=mostrecent/json",
-                      json.dumps(reviews), content_type="application/json")
+    reviews = re.sub(r"<updated>2026-1[01]-0[156]T[0-9:]+-07:00</updated>", f"<updated>{recent}</updated>", reviews)
+    feed_server.route(f"/appstore/us/rss/customerreviews/page=1/id={APP}/sortby=mostrecent/xml",
+                      reviews, content_type="text/xml; charset=UTF-8")
     feed_server.route("/github/search/issues", (FIXTURES / "github" / "issues_page1.json").read_bytes(),
                       content_type="application/json")
     feed_server.route("/se/search/advanced", (FIXTURES / "stackexchange" / "questions_page1.json").read_bytes(),

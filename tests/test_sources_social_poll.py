@@ -68,6 +68,8 @@ def test_poll_once_stores_social_mentions_with_reach_and_threads(tmp_path, feed_
     serve(feed_server, "/reddit/r/acme/search", fresh_reddit())
     serve(feed_server, "/hn/search_by_date", fresh_hackernews())
     serve(feed_server, "/masto/api/v1/timelines/tag/acme", fresh_mastodon())
+    serve(feed_server, "/bsky/xrpc/com.atproto.server.createSession",
+          json.loads((FIXTURES / "bluesky" / "session.json").read_text()))
     serve(feed_server, "/bsky/xrpc/app.bsky.feed.searchPosts", fresh_bluesky())
     config = tmp_path / "earful.toml"
     config.write_text(f"""
@@ -96,11 +98,11 @@ params = {{ hashtags = ["acme"] }}
 [[sources]]
 name = "bsky"
 kind = "bluesky"
-url = "{feed_server.url('/bsky')}"
-params = {{ query = "acme" }}
+params = {{ query = "acme", handle = "earful-bot.bsky.social", app_password_env = "T_BSKY_PASSWORD", pds_url = "{feed_server.url('/bsky')}" }}
 """)
     database = f"sqlite:///{tmp_path / 'earful.db'}"
-    env = {**os.environ, "DATABASE_URL": database, "T_REDDIT_ID": "app", "T_REDDIT_SECRET": "secret"}
+    env = {**os.environ, "DATABASE_URL": database, "T_REDDIT_ID": "app", "T_REDDIT_SECRET": "secret",
+           "T_BSKY_PASSWORD": "abcd-efgh-ijkl-mnop"}
     done = subprocess.run([sys.executable, "-m", "bot", "poll", "--once", "--config", str(config)], env=env,
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr

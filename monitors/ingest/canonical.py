@@ -11,7 +11,8 @@ beside it. So it may drop what a browser would keep:
   sorted, keeping their original encoding;
 - the fragment goes, unless it is a ``#!`` route that carries the page;
 - redirect wrappers that name their target are unwrapped: Google ``/url`` links (Google Alerts uses
-  them), Facebook and Instagram link shims, YouTube, Slack, Reddit, LinkedIn and DuckDuckGo redirects.
+  them), Google News' old ``/news/url`` links, Facebook and Instagram link shims, YouTube, Slack, Reddit,
+  LinkedIn and DuckDuckGo redirects.
   Shorteners such as ``t.co`` need a network round trip and stay as they are. ``unwrap_redirect`` does
   only this step, for showing a link: the article's own URL instead of Google's.
 Anything that is not an http(s) URL with a host comes back stripped and otherwise untouched; the
@@ -55,6 +56,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # (host pattern, path, query parameters that may hold the target)
 _REDIRECTS = [
     (re.compile(r"(www\.)?google\.[a-z.]+"), "/url", ("url", "q")),
+    (re.compile(r"news\.google\.[a-z.]+"), "/news/url", ("url",)),  # Google News RSS links before 2020
     (re.compile(r"(l|lm|m|www)\.facebook\.com|facebook\.com"), "/l.php", ("u",)),
     (re.compile(r"l\.instagram\.com"), "/", ("u",)),
     (re.compile(r"(www\.|m\.)?youtube\.com"), "/redirect", ("q",)),

@@ -1,5 +1,6 @@
-"""Bluesky post search (app.bsky.feed.searchPosts, newest first) on the public AppView, signing in with an app
-password on the user's PDS when the public endpoint refuses.
+"""Bluesky post search (app.bsky.feed.searchPosts, newest first), signed in with an app password on the user's
+PDS. Bluesky has refused logged-out post search on its public AppView since 2025 (its lexicon now says the
+endpoint may need auth), so the handle and app password are required and the search goes through the PDS.
 
 Reach = likeCount + repostCount + replyCount + quoteCount: post views carry no follower count, and these say
 how far the post went. external_id is the post's at:// URI; thread_id is record.reply.root.uri (the post's
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from monitors.ingest.feedparse.dates import parse_date
 from monitors.ingest.fetch import Fetcher, FetchError, HTTPStatusError
 from monitors.ingest.sources._api import (
-    AUTH_STATUSES, LOOKBACK, OVERLAP, TOKEN_REFUSALS, TokenCache, answer_of, auth_error, base_url, check_base_url,
+    LOOKBACK, OVERLAP, TOKEN_REFUSALS, TokenCache, answer_of, check_base_url,
     check_keys, count, cursor_iso, env_name, get_json, iso_time, iso_z, max_pages, maybe, need, optional_text,
     out_of_requests, page_cap_warning, post_json, rate_limit_warning, require_text, secret,
 )
@@ -28,7 +29,6 @@ from monitors.ingest.sources.base import PollResult, SourceKind, SourceState, re
 if TYPE_CHECKING:
     from monitors.config import SourceConfig
 
-DEFAULT_URL = "https://public.api.bsky.app"
 DEFAULT_PDS = "https://bsky.social"
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
@@ -41,7 +41,7 @@ APP_PASSWORDS = "Settings → Privacy and security → App passwords"
 
 class BlueskySource(SourceKind):
     kind = "bluesky"
-    description = "Bluesky posts matching params.query (searchPosts; app-password sign-in if the public API refuses)"
+    description = "Bluesky posts matching params.query (searchPosts, signed in with an app password)"
 
     def __init__(self) -> None:
         # createSession is rate-limited per account (tens per hour): one session serves polls until it expires
@@ -51,34 +51,26 @@ class BlueskySource(SourceKind):
         params = config.params
         check_keys(params, KNOWN_PARAMS)
         require_text(params, "query", 'the words to search Bluesky for, e.g. "acme"')
-        if bool(optional_text(params, "handle")) != bool(env_name(params, "app_password_env")):
-            raise ValueError("params.app_password_env: signing in needs both handle and app_password_env "
-                             "(or neither, for the public search)")
+        if not optional_text(params, "handle"):
+            raise ValueError("params.handle: missing; Bluesky's post search needs a signed-in account (it refuses "
+                             "logged-out searches): give the account's handle, e.g. \"acme-monitor.bsky.social\"")
+        if not env_name(params, "app_password_env"):
+            raise ValueError("params.app_password_env: missing; Bluesky's post search needs a signed-in account: "
+                             "give the NAME of an environment variable holding an app password "
+                             f"({APP_PASSWORDS})")
         if (pds := optional_text(params, "pds_url")) is not None:
             try:
                 require_http_url(pds, allow_file=False)
             except ValueError as exc:
                 raise ValueError(f"params.pds_url: {str(exc).removeprefix('url: ')}") from None
         max_pages(params)
-        check_base_url(config.url)
+        check_base_url(config.url)  # no longer used (the search goes through the PDS); accepted for old configs
 
     def poll(self, fetcher: Fetcher, state: SourceState, *, now: datetime) -> PollResult:
         params = state.params
-        handle = params.get("handle")
         pds = (params.get("pds_url") or DEFAULT_PDS).rstrip("/")
-        key = (pds, handle or "")
-        if handle and (token := self._sessions.get(key, now)):
-            return self._signed_in(fetcher, pds, token, key, state, now)
-        try:
-            return _search(fetcher, base_url(state.url, DEFAULT_URL), {}, None, state, now)
-        except HTTPStatusError as exc:
-            if exc.status not in AUTH_STATUSES:
-                raise
-            if not handle:
-                raise auth_error("Bluesky", exc.status, (
-                    "the public search refused us; set params.handle to a Bluesky handle and params.app_password_env "
-                    f"to the name of an environment variable holding an app password ({APP_PASSWORDS})")) from None
-        return self._signed_in(fetcher, pds, None, key, state, now)
+        key = (pds, str(params.get("handle") or ""))
+        return self._signed_in(fetcher, pds, self._sessions.get(key, now), key, state, now)
 
     def _signed_in(self, fetcher: Fetcher, pds: str, token: str | None, key: tuple[str, str], state: SourceState,
                    now: datetime) -> PollResult:
@@ -101,7 +93,8 @@ class BlueskySource(SourceKind):
                  now: datetime) -> str:
         password = secret(params, "app_password_env")
         if not password:
-            raise FetchError("Bluesky: params.handle is set but params.app_password_env is not", permanent=True)
+            raise FetchError("Bluesky: params.app_password_env is not set; the post search needs a signed-in account",
+                             permanent=True)
         refused = (f"the handle {params['handle']!r} and the app password in ${params['app_password_env']} were not "
                    f"accepted; create an app password in Bluesky ({APP_PASSWORDS})")
         answer, _ = post_json(fetcher, pds + CREATE_SESSION, service="Bluesky",

@@ -3,12 +3,14 @@
 Two kinds, because the user gives different things: `googlenews` takes a search (params.query) and builds
 the Google News RSS URL; `googlealerts` takes the Atom feed URL Google Alerts shows for an alert ("Deliver
 to: RSS feed"). Both:
-- unwrap Google's redirect links (`https://www.google.com/url?...&url=REAL`) to the article's own URL
-  (monitors.ingest.canonical.unwrap_redirect);
-  Google News links of the form `news.google.com/rss/articles/...` are opaque and cannot be unwrapped
-  without asking Google, so they stay as they are;
-- name the publisher as the author (Google News gives it in `<source url=...>`; Alerts give none, so the
-  article's host stands in), and drop the " - Publisher" Google News appends to titles;
+- unwrap Google's redirect links (`https://www.google.com/url?...&url=REAL`, and the old Google News
+  `news.google.com/news/url?...&url=REAL`) to the article's own URL (monitors.ingest.canonical.unwrap_redirect);
+  for Google News the article's URL is then also the de-duplication key;
+- Google News links of the form `news.google.com/rss/articles/CBM...` (all of them since 2024) are opaque:
+  they cannot be unwrapped without asking Google, and the same story comes back under new ones. They stay
+  as links, and the story is de-duplicated by publisher and title instead;
+- name the publisher as the author (Google News gives it in `<source url=...>`, old feeds only in the title's
+  " - Publisher" suffix; Alerts give none, so the article's host stands in), and drop that suffix from titles;
 - plain text everywhere: Alerts wrap the matched words in <b>, which the feed parser already strips.
 Neither feed has a "since" parameter: polls are conditional GETs (ETag / Last-Modified) and the store
 ignores repeats.
@@ -16,6 +18,8 @@ ignores repeats.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from monitors.config import SourceConfig
 
 NEWS_URL = "https://news.google.com"
+_SUFFIX = re.compile(r"^(?P<title>.+\S) - (?P<publisher>[^-\s][^\n]{0,80})$")
 
 
 class GoogleNewsSource(SourceKind):
@@ -55,7 +60,7 @@ class GoogleNewsSource(SourceKind):
         params = {"q": str(state.params["query"]), "hl": language, "gl": country,
                   "ceid": f"{country}:{language.partition('-')[0]}"}
         url = f"{base_url(state.url, NEWS_URL)}/rss/search"
-        return _poll_feed(fetcher, state, url, params, now=now, service="Google News")
+        return _poll_feed(fetcher, state, url, params, now=now, service="Google News", news=True)
 
 
 class GoogleAlertsSource(SourceKind):
@@ -71,7 +76,7 @@ class GoogleAlertsSource(SourceKind):
 
 
 def _poll_feed(fetcher: Fetcher, state: SourceState, url: str, params: dict | None, *, now: datetime,
-               service: str) -> PollResult:
+               service: str, news: bool = False) -> PollResult:
     try:
         response = fetcher.get(url, params=params, etag=state.etag, last_modified=state.last_modified,
                                headers={"Accept": FEED_ACCEPT})
@@ -86,23 +91,45 @@ def _poll_feed(fetcher: Fetcher, state: SourceState, url: str, params: dict | No
         raise ContentError(f"{service}: {exc.message}", status=response.status, permanent=exc.permanent) from exc
     publishers = publishers_by_item(response.body, response.url, response.content_type)
     return PollResult(
-        mentions=[tidy_mention(m, publishers.get(m.external_id)) for m in parsed.mentions],
+        mentions=[tidy_mention(m, publishers.get(m.external_id), news=news) for m in parsed.mentions],
         etag=response.etag, last_modified=response.last_modified, warnings=parsed.warnings,
     )
 
 
-def tidy_mention(mention: RawMention, publisher: tuple[str, str | None] | None) -> RawMention:
-    """Real article URL, publisher as author, titles without Google's " - Publisher" suffix."""
+def tidy_mention(mention: RawMention, publisher: tuple[str, str | None] | None, *, news: bool = False) -> RawMention:
+    """Real article URL, publisher as author, titles without Google's " - Publisher" suffix; for Google News
+    (`news`) also the key a story is de-duplicated by (see the module docstring)."""
     url = unwrap_redirect(mention.url) if mention.url else None
     name, site = publisher or (None, None)
     title, text = mention.title, mention.text
+    if news and not name and title:  # old Google News feeds name the publisher only in the title
+        suffix = _SUFFIX.match(title)
+        name = suffix.group("publisher").strip() if suffix else None
     if name and title and title.endswith(f" - {name}"):
         title = title[: -len(name) - 3].rstrip()
     if name and text.endswith(name) and title and text.startswith(title):
         text = title  # Google News' description is only "<a>headline</a> publisher"
-    author = mention.author or name or _host(url)
+    author = name or mention.author or _host(url)
     extra = dict(mention.extra, **({"publisher_url": site} if site else {}))
-    return replace(mention, url=url, title=title, text=text, author=author, extra=extra)
+    external_id = mention.external_id
+    if news and url and url != mention.url:
+        external_id = url
+    elif news and url and opaque_link(url) and name and title:
+        external_id = story_id(name, title)
+    return replace(mention, url=url, title=title, text=text, author=author, extra=extra, external_id=external_id)
+
+
+def opaque_link(url: str) -> bool:
+    """A Google News article link that encodes its target in a form only Google can read (2024 on)."""
+    parts = urlsplit(url)
+    return (parts.hostname or "").startswith("news.google.") and parts.path.startswith(("/rss/articles/",
+                                                                                        "/articles/"))
+
+
+def story_id(publisher: str, title: str) -> str:
+    """The key of a story behind an opaque link: the same publisher and headline are the same article."""
+    words = "\n".join(" ".join(part.casefold().split()) for part in (publisher, title))
+    return "googlenews:" + hashlib.sha256(words.encode()).hexdigest()[:32]
 
 
 def publishers_by_item(body: bytes, url: str, content_type: str | None) -> dict[str, tuple[str, str | None]]:

@@ -1,4 +1,11 @@
-"""Reddit search, newest first: all of Reddit or a list of subreddits, over the public JSON or app-only OAuth.
+"""Reddit search, newest first: all of Reddit or a list of subreddits, over the public JSON or app-only OAuth;
+or the listing behind one of a user's private feed URLs.
+
+Ways in, as of 2026: anonymous `.json` polling is mostly answered 429/403; new OAuth apps need Reddit's
+approval; a private feed URL from https://www.reddit.com/prefs/feeds (`...?feed=TOKEN&user=NAME`) reads a
+listing as that user without an app. A private feed is a listing, not a search: what it holds is matched to
+the brands like any other source's items, so point it at the subreddits worth watching (the front page of
+an account that follows them, or a multireddit).
 
 Reach is score + num_comments: listings carry no follower counts, and votes plus comments are how far a
 post travelled. Ids are Reddit fullnames in one space: external_id and thread_id of a post are its t3_…;
@@ -15,7 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from monitors.ingest.fetch import Fetcher, HTTPStatusError
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from monitors.ingest.fetch import Fetcher, FetchError, HTTPStatusError
 from monitors.ingest.sources._api import (
     LOOKBACK, OVERLAP, TOKEN_REFUSALS, TokenCache, answer_of, auth_error, base_url, basic_auth, check_base_url,
     check_keys, count, cursor_epoch, env_name, epoch_time, get_json, max_pages, maybe, need, out_of_requests,
@@ -32,15 +41,17 @@ OAUTH_API = "https://oauth.reddit.com"  # app-only tokens are accepted here, not
 WEB = "https://www.reddit.com"  # permalinks point at the site whichever host answered
 PAGE_SIZE = 100  # Reddit's cap per listing request
 TOKEN_MARGIN = timedelta(minutes=1)
-KNOWN_PARAMS = {"query", "subreddits", "client_id_env", "secret_env", "max_pages"}
+KNOWN_PARAMS = {"query", "subreddits", "client_id_env", "secret_env", "max_pages", "private_feed_env"}
 APPS_PAGE = "https://www.reddit.com/prefs/apps"
+FEEDS_PAGE = "https://www.reddit.com/prefs/feeds"
+WAYS_IN = (f"set params.private_feed_env to the name of an environment variable holding a private feed URL from "
+           f"{FEEDS_PAGE} (no app needed), or use OAuth: params.client_id_env and params.secret_env naming a "
+           f"'script' app's id and secret from {APPS_PAGE} (new apps need Reddit's approval)")
 
 _SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
-_PUBLIC_REFUSED = (
-    "Reddit turns many clients without OAuth away: create a 'script' app at " + APPS_PAGE + " and set "
-    "params.client_id_env and params.secret_env to the names of environment variables holding its id and "
-    "secret (a private or banned subreddit in params.subreddits is refused too)"
-)
+_PUBLIC_REFUSED = ("Reddit turns anonymous polling away: " + WAYS_IN +
+                   " (a private or banned subreddit in params.subreddits is refused too)")
+_PUBLIC_LIMITED = "Reddit rate-limits anonymous polling (429), for hours at a time since 2026: " + WAYS_IN
 
 
 class RedditSource(SourceKind):
@@ -53,7 +64,8 @@ class RedditSource(SourceKind):
     def validate(self, config: "SourceConfig") -> None:
         params = config.params
         check_keys(params, KNOWN_PARAMS)
-        require_text(params, "query", 'the Reddit search to run, e.g. "acme OR acmecorp"')
+        if not env_name(params, "private_feed_env"):
+            require_text(params, "query", 'the Reddit search to run, e.g. "acme OR acmecorp"')
         for name in text_list(params, "subreddits"):
             if not _SUBREDDIT.fullmatch(_bare(name)):
                 raise ValueError(f"params.subreddits: {name!r} is not a subreddit name")
@@ -73,13 +85,38 @@ class RedditSource(SourceKind):
         if subreddits:
             query["restrict_sr"] = 1
 
+        if params.get("private_feed_env"):
+            url, feed_query = private_feed(secret(params, "private_feed_env") or "", params["private_feed_env"])
+            refused = (f"the private feed URL in ${params['private_feed_env']} was not accepted (its token changes "
+                       f"when the password does); copy it again from {FEEDS_PAGE}")
+            return _search(fetcher, url, {**feed_query, "limit": PAGE_SIZE, "raw_json": 1}, {}, refused, state, now)
         access = app_access(fetcher, base, params, self._tokens, now)
         if access is None:
-            return _search(fetcher, base + path + ".json", query, {}, _PUBLIC_REFUSED, state, now)
+            try:
+                return _search(fetcher, base + path + ".json", query, {}, _PUBLIC_REFUSED, state, now)
+            except HTTPStatusError as exc:
+                if exc.status != 429:
+                    raise
+                raise HTTPStatusError(f"{_PUBLIC_LIMITED}", status=429, retry_after=exc.retry_after) from None
         refused = ("Reddit did not accept the app-only token (a new one is asked for on the next poll); if this "
                    f"repeats, check the app at {APPS_PAGE}, and that params.subreddits names no private subreddit")
         with access.dropped_when_refused():
             return _search(fetcher, access.api + path, query, access.headers, refused, state, now)
+
+
+def private_feed(url: str, variable: str) -> tuple[str, dict[str, str]]:
+    """A private feed URL (RSS or JSON, as Reddit's feeds page shows it) -> its JSON listing URL and query."""
+    parts = urlsplit(url.strip())
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme not in ("http", "https") or not parts.netloc or not query.get("feed") or not query.get("user"):
+        raise FetchError(f"Reddit: ${variable} does not hold a private feed URL (one from {FEEDS_PAGE}, with "
+                         "?feed=...&user=... in it)", permanent=True)
+    path = parts.path
+    for ending in (".rss", ".xml", ".json"):
+        path = path.removesuffix(ending)
+    path = path.rstrip("/") + "/.json"
+    kept = {k: v for k, v in query.items() if k in ("feed", "user")}
+    return urlunsplit((parts.scheme, parts.netloc, path, "", "")), kept
 
 
 @dataclass(frozen=True)
