@@ -28,7 +28,7 @@ class OpsCounts:
 
 
 def source_state(source: Source, now: datetime) -> str:
-    if not source.enabled:
+    if not source.enabled or source.disabled_reason:  # e.g. answered 404 three times: no longer polled
         return "disabled"
     if not source.consecutive_failures:
         return "ok"

@@ -335,7 +335,7 @@ def _issue(source: SourceRow, now: datetime) -> SourceIssue | None:
         return SourceIssue(source.name, "stale", "never fetched successfully")
     if now - source.last_success_at > STALE_INTERVALS * interval:
         return SourceIssue(source.name, "stale", f"last success {_ago(now - source.last_success_at)} ago")
-    if source.last_item_count == 0:
+    if source.last_item_count == 0 and source.last_status != 304:  # 304 Not Modified: nothing new, as it should
         return SourceIssue(source.name, "returned nothing", "its last fetch had no items")
     return None
 
