@@ -87,7 +87,7 @@ def _run_console(runtime, stop: threading.Event) -> None:
               f"{len(runtime.config.sources)} source(s).", markup=False)
     runtime.attach_console()
     runtime.start_scheduler()
-    shell = ConsoleShell(runtime.engine, clock=runtime.clock)
+    shell = ConsoleShell(runtime.engine, clock=runtime.clock, config=runtime.config)
     if sys.stdin is not None and not sys.stdin.closed:
         reader = threading.Thread(target=shell.serve, args=(sys.stdin, stop), daemon=True, name="console")
         reader.start()

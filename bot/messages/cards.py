@@ -151,6 +151,7 @@ def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Mess
         facts.append(fit(", ".join(mention.complaint_cues[:5]), 300))
     if source_name:
         facts.append(fit(source_name, 200))
+    facts.append(f"mention m{mention.id}")  # what `complaint m123` and `earful tune` name it by
     url = safe_url(mention.url)
     if url:
         facts.append(f"<{url}|open the post>")
@@ -163,7 +164,11 @@ def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Mess
     buttons = card_buttons(case.id, case.status, url)
     if buttons:
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": buttons})
-    fallback = f"{head}\n{status}\n" + fit(text or title, FALLBACK_LIMIT - len(head) - len(status) - 2)
+    # the source and the link in the text too: notifications and the console show only this
+    where = " · ".join(p for p in (fit(source_name, 200) if source_name else "", url or "",
+                                   f"mention m{mention.id}") if p)
+    fallback = (f"{head}\n{status}\n" + fit(text or title, FALLBACK_LIMIT - len(head) - len(status) - len(where) - 3)
+                + f"\n{where}")
     return Message(text=fallback, blocks=blocks)
 
 

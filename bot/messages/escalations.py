@@ -90,7 +90,7 @@ def render_backlog(brand: str, case_ids: list[int]) -> Message:
     name = fit(brand, 80)
     one = len(case_ids) == 1
     text = (f":inbox_tray: Backlog for {name}: {len(case_ids)} {'complaint was' if one else 'complaints were'} "
-            f"already past the SLA when Earful first saw {'it' if one else 'them'} (old posts from a first poll or "
+            f"already past the SLA when Earful first saw {'it' if one else 'them'} (old posts, e.g. from a first poll or "
             f"a new source): {_numbers(case_ids)}. {'It is' if one else 'They are'} in the queue and "
             f"{'is' if one else 'are'} not escalated one by one: `/earful queue {escape(brand)}`.")
     return Message(text=text)
