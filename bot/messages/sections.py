@@ -89,7 +89,7 @@ def sections(digest: Digest, style: Style) -> list[Section]:
     out.append(_negative_posts(digest.negative_posts, style))
     out.append(_drivers(digest, style))
     out.append(_spikes(digest.spikes, digest, style))
-    out.append(_health(digest.source_issues, style))
+    out.append(_health(digest.source_issues, style, digest.given_up))
     return out
 
 
@@ -239,11 +239,17 @@ def _spikes(spikes: list[SpikeRow], digest: Digest, style: Style) -> Section:
     return Section("Spikes", _fold(lines, LIST_LINES, "and {n} more"))
 
 
-def _health(issues: list[SourceIssue], style: Style) -> Section:
+def _health(issues: list[SourceIssue], style: Style, given_up: tuple[int, str] = (0, "")) -> Section:
+    undelivered = []
+    count, error = given_up
+    if count:  # Earful's own delivery is a source of trouble too
+        noun = "message" if count == 1 else "messages"
+        latest = f"; the latest: {style.text(error, 200)}" if error else ""
+        undelivered = [f"• Slack: {count} {noun} given up on, never delivered{latest} (`earful doctor` lists them)"]
     if not issues:
-        return Section("Source health", ["Every source is fetching normally."])
+        return Section("Source health", undelivered or ["Every source is fetching normally."])
     lines = [f"• {style.text(i.name, 60)}: {i.problem} ({style.text(i.detail, 200)})" for i in issues]
-    return Section("Source health", _fold(lines, 8, "and {n} more sources with problems"))
+    return Section("Source health", undelivered + _fold(lines, 8, "and {n} more sources with problems"))
 
 
 def summary(digest: Digest) -> str:

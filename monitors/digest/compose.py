@@ -44,6 +44,8 @@ class Inputs:
     negative_texts: list[str]
     spikes: list[SpikeRow]
     sources: list[SourceRow]
+    given_up: int = 0  # Slack messages of the period given up on
+    given_up_error: str = ""  # the latest one's error
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class Digest:
     spikes: list[SpikeRow]
     source_issues: list[SourceIssue]
     chart: ChartData
+    given_up: tuple[int, str] = (0, "")  # Slack messages of the period that never got there, the latest error
     focus: str | None = None
     late: bool = False
     scheduled_at: datetime | None = None
@@ -189,6 +192,7 @@ def compose(inputs: Inputs, *, now: datetime, late: bool = False, scheduled_at: 
         negative_terms=top_terms(inputs.negative_texts, exclude=excluded),
         spikes=list(inputs.spikes),
         source_issues=source_issues(inputs.sources, now),
+        given_up=(inputs.given_up, inputs.given_up_error),
         chart=_chart(inputs, per_day, brands),
         has_competitors=any(line.competitor for line in brands),
     )
