@@ -58,6 +58,9 @@ def parse_command(line: str) -> Command:
     if not rest:
         raise CommandError(f"`{verb}` needs a case number, e.g. `{verb} 12`")
     case_id = _case_id(rest[0])
+    if verb in ("claim", "unclaim") and len(rest) > 1:  # `claim 3 4` must not quietly take only #3
+        raise CommandError(f"`{verb}` takes one case number; for several, one at a time: `{verb} {case_id}`, "
+                           f"then `{verb} {rest[1].lstrip('#')}`")
     if verb == "responded":
         return Command("responded", case_id=case_id, url=reply_url(rest[1] if len(rest) > 1 else None))
     if verb == "snooze":

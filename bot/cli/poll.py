@@ -22,7 +22,8 @@ from storage.db import StorageError
 def poll(
     once: bool = typer.Option(False, "--once", help="Poll every enabled source once and exit."),
     config: Optional[Path] = ConfigOption,
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Log debug detail, including Slack's and the libraries' own."),
 ) -> None:
     """Poll sources and store what they found. Exits 0 when the cycle ran, even if some sources failed."""
     from bot.runtime import Runtime

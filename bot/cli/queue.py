@@ -16,7 +16,7 @@ from monitors.config import Secrets
 def queue(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per case."),
     brand: Optional[str] = typer.Option(None, help="Only this brand's cases."),
-    limit: int = typer.Option(100, min=1),
+    limit: int = typer.Option(100, min=1, help="At most this many cases."),
 ) -> None:
     """List open, claimed and snoozed cases, most urgent first."""
     from bot.actions import queue_text, source_names

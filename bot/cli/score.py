@@ -13,7 +13,7 @@ from bot.cli._common import err, fail
 
 
 @app.command()
-def score(threshold: Optional[float] = typer.Option(None, help="Complaint threshold 0..1 [default: the detector's].")) -> None:
+def score(threshold: Optional[float] = typer.Option(None, help="Complaint threshold 0..1 (default: the detector's).")) -> None:
     """Read {"id", "text"} JSON lines on stdin; write {"id", "sentiment", "label", "complaint", "complaint_score"}."""
     from monitors.scoring.scorer import Scorer
 

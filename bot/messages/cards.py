@@ -131,7 +131,8 @@ def headline(view: CaseView, now: datetime) -> str:
     if mention.author_reach >= HIGH_REACH:
         reach += " · :loudspeaker: *high reach*"
     when = age(mention.published_at or case.opened_at, now)
-    return f"#{case.id} · {fit(view.brand, 80)} · {who}{reach} · {when} ago"
+    ago = when if when == "just now" else f"{when} ago"  # not "just now ago"
+    return f"#{case.id} · {fit(view.brand, 80)} · {who}{reach} · {ago}"
 
 
 def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Message:
