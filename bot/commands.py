@@ -17,8 +17,9 @@ HELP = """Commands:
   dismiss ID [note]    not a complaint (managers); kept as feedback for the detector
   snooze ID 4h         hide a case for a while (1h, 4h, 1d, ...); it reopens itself
   responded ID URL     record your public reply (its link); stops the case's response clock
-  complaint LINK       a post Earful missed is a complaint (its link, or m123 for mention 123); for `earful tune`
+  complaint LINK       a post Earful missed is a complaint (its link, or m123 for mention 123): opens its case
   stats                case counts, and response times of the last 7 days per brand and agent
+  digest [brand]       yesterday's digest, just for you
   help                 this text"""
 
 NEEDS_ID = {"claim", "unclaim", "resolve", "dismiss", "snooze", "responded"}
@@ -48,8 +49,8 @@ def parse_command(line: str) -> Command:
     verb, rest = words[0].lower(), words[1:]
     if verb in NO_ARGS:
         return Command(verb)
-    if verb == "queue":
-        return Command("queue", brand=" ".join(rest) or None)
+    if verb in ("queue", "digest"):
+        return Command(verb, brand=" ".join(rest) or None)
     if verb == "complaint":
         return _complaint(rest)
     if verb not in NEEDS_ID:
@@ -57,6 +58,9 @@ def parse_command(line: str) -> Command:
     if not rest:
         raise CommandError(f"`{verb}` needs a case number, e.g. `{verb} 12`")
     case_id = _case_id(rest[0])
+    if verb in ("claim", "unclaim") and len(rest) > 1:  # `claim 3 4` must not quietly take only #3
+        raise CommandError(f"`{verb}` takes one case number; for several, one at a time: `{verb} {case_id}`, "
+                           f"then `{verb} {rest[1].lstrip('#')}`")
     if verb == "responded":
         return Command("responded", case_id=case_id, url=reply_url(rest[1] if len(rest) > 1 else None))
     if verb == "snooze":

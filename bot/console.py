@@ -17,10 +17,11 @@ from typing import Callable, TextIO
 
 import sqlalchemy as sa
 
-from bot.actions import execute
+from bot.actions import execute, sla_rule
 from bot.messages.cards import Message
 from bot.commands import CommandError, parse_command
 from monitors.cases.triage import Actor
+from monitors.config import Config
 
 CONSOLE_CHANNEL = "console"
 
@@ -88,9 +89,10 @@ class ConsoleShell:
     """Reads commands (`claim 12`, `resolve 12 refunded`, `queue`) and answers them."""
 
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime], out: TextIO | None = None,
-                 user: str | None = None):
+                 user: str | None = None, config: Config | None = None):
         self.engine = engine
         self.clock = clock
+        self.config = config  # the digest's time zone and the SLA of a case `complaint LINK` opens
         self.out = out or sys.stdout
         # the person at the terminal runs this instance, so they have a manager's rights
         self.actor = Actor(user=user or _local_user(), is_manager=True)
@@ -100,8 +102,30 @@ class ConsoleShell:
             command = parse_command(line)
         except CommandError as exc:
             return str(exc)
-        return terminal_text(execute(self.engine, command, actor=self.actor, now=self.clock()),
+        if command.verb == "digest":
+            return self._digest(command.brand)
+        sla = sla_rule(self.config) if self.config is not None else None
+        return terminal_text(execute(self.engine, command, actor=self.actor, now=self.clock(), sla=sla),
                              bold=_is_terminal(self.out))
+
+    def _digest(self, brand: str | None) -> str:
+        """Yesterday's digest (in the configured zone), as `earful digest --print` prints it."""
+        from datetime import timedelta
+
+        from bot.messages.digest import digest_text
+        from monitors.digest.period import daily, local_date
+        from monitors.digest.run import UnknownBrand, gather
+        from storage.db import session_scope
+
+        now = self.clock()
+        zone = self.config.schedule.timezone if self.config is not None else "UTC"
+        period = daily(local_date(now, zone) - timedelta(days=1), zone)
+        try:
+            with session_scope(self.engine) as session:
+                return digest_text(gather(session=session, period=period, now=now, focus=brand)).rstrip("\n")
+        except UnknownBrand as exc:
+            text = str(exc)
+            return text[:1].upper() + text[1:]
 
     def serve(self, lines: TextIO, stop: threading.Event) -> None:
         print("Type a command (`help` lists them); Ctrl-C stops Earful.", file=self.out, flush=True)

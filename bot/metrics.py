@@ -81,5 +81,7 @@ class DatabaseCollector:
                                 value=counts.outbox_pending)
         yield GaugeMetricFamily("earful_outbox_oldest_pending_seconds", "Age of the oldest pending outbox row "
                                 "(0 when none is pending).", value=counts.outbox_oldest_pending_age)
+        yield GaugeMetricFamily("earful_outbox_given_up", "Slack messages given up on (failed for good; "
+                                "`earful doctor` lists the latest with their errors).", value=counts.outbox_given_up)
         yield GaugeMetricFamily("earful_spike_alerts_open", "Spike alerts still live (open, acknowledged or "
                                 "muted).", value=counts.spike_alerts_open)

@@ -97,7 +97,7 @@ class Runtime:
         with session_scope(self.engine) as session:
             swept = sweep(session=session, policy=policy_of(self.config.complaints), slack=self.config.slack,
                           now=now)
-        if (swept.reminded or swept.escalated) and self.dispatcher is not None:
+        if (swept.reminded or swept.escalated or swept.backlog) and self.dispatcher is not None:
             self.outbox_job()
 
     def reply_job(self) -> None:

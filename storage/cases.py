@@ -144,8 +144,8 @@ def reopen(*, session: Session, case_id: int, now: datetime, sla_due_at: datetim
     with a fresh response clock (the earlier answer and resolution stay in the events)."""
     return _transition(session=session, case_id=case_id, from_states=("resolved", "dismissed"),
                        values={"status": "open", "claimed_by": None, "claimed_at": None, "resolved_at": None,
-                               "first_response_at": None, "escalated_at": None, "sla_due_at": sla_due_at,
-                               "snoozed_until": None},
+                               "first_response_at": None, "escalated_at": None, "escalations": 0,
+                               "sla_due_at": sla_due_at, "snoozed_until": None},
                        actor="earful", verb="reopen", action="reopened", now=now, note=note)
 
 

@@ -51,3 +51,16 @@ def mention_by_link(*, session: Session, canonical: str) -> int | None:
     which every stored link has beside it. (Matching the stored link as well, with OR, read the whole table:
     that column has no index, and the same link has the same canonical form anyway.)"""
     return session.exec(select(sa.func.min(Mention.id)).where(Mention.canonical_url == canonical)).one()
+
+
+def own_brand_of(*, session: Session, mention_id: int) -> tuple[int, str, datetime | None, float, int] | None:
+    """The first own (not competitor) brand a mention matched: (brand id, name, published, complaint score,
+    author reach), or None."""
+    row = session.exec(
+        select(Brand.id, Brand.name, Mention.published_at, Mention.complaint_score, Mention.author_reach)
+        .join(MentionBrand, MentionBrand.brand_id == Brand.id)
+        .join(Mention, Mention.id == MentionBrand.mention_id)
+        .where(MentionBrand.mention_id == mention_id, col(Brand.competitor).is_(False))
+        .order_by(col(Brand.id))
+    ).first()
+    return tuple(row) if row is not None else None

@@ -150,6 +150,7 @@ class Case(SQLModel, table=True):
     resolved_at: Optional[datetime] = _when(default=None, index=True)
     sla_due_at: Optional[datetime] = _when(default=None, index=True)
     escalated_at: Optional[datetime] = _when(default=None)
+    escalations: int = 0  # sent since the clock (re)started: the next follow-up's number
     snoozed_until: Optional[datetime] = _when(default=None)
     note: Optional[str] = None
     slack_channel: Optional[str] = None

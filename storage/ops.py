@@ -24,11 +24,12 @@ class OpsCounts:
     past_sla: int = 0
     outbox_pending: int = 0
     outbox_oldest_pending_age: float = 0.0  # seconds
+    outbox_given_up: int = 0  # failed for good: never reached Slack
     spike_alerts_open: int = 0
 
 
 def source_state(source: Source, now: datetime) -> str:
-    if not source.enabled:
+    if not source.enabled or source.disabled_reason:  # e.g. answered 404 three times: no longer polled
         return "disabled"
     if not source.consecutive_failures:
         return "ok"
@@ -55,6 +56,29 @@ def ops_counts(*, session: Session, now: datetime) -> OpsCounts:
     if oldest is not None:
         oldest = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=timezone.utc)
         counts.outbox_oldest_pending_age = max(0.0, (now - oldest).total_seconds())
+    counts.outbox_given_up = session.exec(select(sa.func.count()).select_from(Outbox).where(
+        Outbox.status == "failed")).one()
     counts.spike_alerts_open = session.exec(select(sa.func.count()).select_from(SpikeAlert).where(
         col(SpikeAlert.status).in_(LIVE_ALERTS))).one()
     return counts
+
+
+@dataclass(frozen=True)
+class GivenUp:
+    """Outbox rows the dispatcher gave up on (status `failed`): messages that never reached Slack."""
+
+    count: int
+    latest: list[tuple[str, str | None, str | None, datetime]]  # (kind, channel, last error, created), newest first
+
+
+def given_up(*, session: Session, since: datetime | None = None, until: datetime | None = None,
+             limit: int = 5) -> GivenUp:
+    where = [Outbox.status == "failed"]
+    if since is not None:
+        where.append(col(Outbox.created_at) >= since)
+    if until is not None:
+        where.append(col(Outbox.created_at) < until)
+    count = session.exec(select(sa.func.count()).select_from(Outbox).where(*where)).one()
+    rows = session.exec(select(Outbox.kind, Outbox.channel, Outbox.last_error, Outbox.created_at).where(*where)
+                        .order_by(col(Outbox.id).desc()).limit(limit)).all()
+    return GivenUp(count=count, latest=[tuple(row) for row in rows])

@@ -91,7 +91,7 @@ def test_queue_and_stats(world):
     shell.handle("snooze 1 4h")
     counts, *times = shell.handle("stats").splitlines()
     assert counts == "Cases: 0 open, 0 claimed, 1 snoozed, 0 resolved, 0 dismissed; 0 past their SLA."
-    assert "Response times, last 7 day(s) (1 cases opened)" in times[1]
+    assert "Response times, last 7 days (1 case opened)" in times[1]
     assert "Commands:" in shell.handle("help")
 
 

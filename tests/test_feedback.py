@@ -55,7 +55,7 @@ def test_dismissals_and_marks_are_feedback(engine):
         mention.canonical_url = canonical_url(mention.url)  # as ingest stores every link
         session.add(mention)
     said = execute(engine, parse_command("complaint https://mastodon.example/@sam/2"), actor=MANAGER, now=PUBLISHED)
-    assert said.startswith(f"Noted: mention #{mention.id} is a complaint.")
+    assert said == f"Noted: mention m{mention.id} is a complaint (the detector learns from it for new posts); it is case #{second}."
     assert execute(engine, parse_command("complaint https://elsewhere.example/x"), actor=MANAGER,
                    now=PUBLISHED).startswith("Earful has not stored that post")
     assert execute(engine, parse_command("complaint m999"), actor=MANAGER, now=PUBLISHED) == "There is no mention #999."

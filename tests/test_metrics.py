@@ -60,7 +60,7 @@ def test_per_agent_leaves_out_unclaimed():
 
 def test_table_text():
     text = stats_table(CASES, since=T - timedelta(days=7), now=T)
-    assert "last 7 day(s) (6 cases opened)" in text
+    assert "last 7 days (6 cases opened)" in text
     assert "1h00m / 1h30m" in text and "Globex" in text and "ann" in text
     assert short(timedelta(days=2, hours=4, minutes=3)) == "2d04h" and short(None) == "–"
 

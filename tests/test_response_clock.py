@@ -83,10 +83,10 @@ def test_reminder_then_escalation_then_follow_ups_each_once(engine):
     assert [(r.channel, r.payload["user"]) for r in outbox(engine, "remind")] == [("U1", "U1")]
     for minutes in (240, 241, 300, 479):  # breach, and repeats inside the 4 h window: one escalation
         run_sweep(engine, PUBLISHED + timedelta(minutes=minutes))
-    assert [r.dedupe_key for r in outbox(engine, "escalate")] == [f"escalate:{case_id}:0"]
+    assert [r.dedupe_key for r in outbox(engine, "escalate")] == [f"escalate:{case_id}:20261107T040000:0"]
     run_sweep(engine, PUBLISHED + timedelta(hours=8))
     run_sweep(engine, PUBLISHED + timedelta(hours=8, minutes=1))
-    assert [r.dedupe_key for r in outbox(engine, "escalate")] == [f"escalate:{case_id}:0", f"escalate:{case_id}:1"]
+    assert [r.payload["round"] for r in outbox(engine, "escalate")] == [0, 1]
     assert all(r.channel == "#esc" for r in outbox(engine, "escalate"))
     with session_scope(engine) as session:
         record_response(session=session, case_id=case_id, actor="U1", url=None, now=PUBLISHED + timedelta(hours=9))
@@ -158,8 +158,10 @@ def test_cases_beyond_the_first_thousand_are_escalated_and_followed_up(engine):
     # last three never got their escalation.
     case_ids = world(engine, cases_wanted=1_003)
     breach = PUBLISHED + timedelta(hours=4)
-    run_sweep(engine, breach)
-    run_sweep(engine, breach + timedelta(minutes=1))
+    unfolded = SlackConfig(escalation_channel="#esc", flood_threshold=10_000)  # a message each, to count them
+    for now in (breach, breach + timedelta(minutes=1)):
+        with session_scope(engine) as session:
+            sweep(session=session, policy=POLICY, slack=unfolded, now=now)
     assert len(outbox(engine, "escalate")) == 1_003
     assert {r.payload["case_id"] for r in outbox(engine, "escalate")} == set(case_ids)
 
@@ -174,3 +176,64 @@ def test_the_sweep_pages_through_every_case_and_skips_those_waiting_for_a_follow
         assert list(running_clocks(session=session, now=breach + timedelta(hours=1), repeat=POLICY.repeat)) == []
         due_again = running_clocks(session=session, now=breach + timedelta(hours=4), repeat=POLICY.repeat, page=2)
         assert len(list(due_again)) == 7  # the follow-up is due for all of them
+
+
+def _store(engine, brand: str, n: int, *, published: datetime, seen: datetime, start: int = 0) -> list[int]:
+    with session_scope(engine) as session:
+        brands = sync_brands(session=session, specs=[BrandSpec("Acme", "acme", [], {}, False),
+                                                     BrandSpec("Initech", "initech", [], {}, False)])
+        sources = sync_sources(session=session, now=seen, specs=[
+            SourceSpec("masto", "mastodon", "https://mastodon.example", {}, [], 600, True)])
+        items = [NewMention(external_id=f"{brand}{k}", text=f"{brand} never answers {k}", content_hash=f"h{brand}{k}",
+                            story_key=f"s{brand}{k}", published_at=published, is_complaint=True,
+                            complaint_score=0.9, brand_ids=[brands[brand]], case_brand_id=brands[brand],
+                            sla_due_at=published + timedelta(hours=4), priority=1.0)
+                 for k in range(start, start + n)]
+        return store_batch(session=session, source_id=sources["masto"], items=items, now=seen).case_ids
+
+
+def test_backlog_is_listed_once_per_brand_and_never_escalated(engine):
+    first_poll = PUBLISHED + timedelta(days=2)  # everything it finds is long past its deadline
+    acme = _store(engine, "Acme", 12, published=PUBLISHED, seen=first_poll)
+    initech = _store(engine, "Initech", 2, published=PUBLISHED, seen=first_poll)
+    on_time = _store(engine, "Acme", 1, published=first_poll, seen=first_poll, start=50)  # seen before its deadline
+    done = run_sweep(engine, first_poll)
+    assert sorted(done.backlog) == sorted(acme + initech) and done.escalated == []
+    for hours in (1, 5, 9, 30):  # days of sweeps: nothing more about them
+        later = run_sweep(engine, first_poll + timedelta(hours=hours))
+        assert later.backlog == [] and not set(later.escalated) & set(acme + initech)
+    summaries = outbox(engine, "backlog")
+    assert sorted(len(r.payload["case_ids"]) for r in summaries) == [2, 12]
+    assert {r.channel for r in summaries} == {"#esc"}
+    # the one seen in time: escalated at its breach (4 h in), then followed up at 9 h and 30 h, numbered 1 and 2
+    assert [(r.payload["case_id"], r.payload["round"]) for r in outbox(engine, "escalate")] == [
+        (on_time[0], 0), (on_time[0], 1), (on_time[0], 2)]
+    # old posts a new source finds a day later: one more summary, of those only
+    newer = _store(engine, "Acme", 3, published=PUBLISHED, seen=first_poll + timedelta(days=1), start=20)
+    assert sorted(run_sweep(engine, first_poll + timedelta(days=1)).backlog) == sorted(newer)
+    assert len(events(engine, "backlog")) == 17
+
+
+def test_more_escalations_than_the_flood_threshold_go_out_as_one_message(engine):
+    case_ids = world(engine, cases_wanted=7)
+    breach = PUBLISHED + timedelta(hours=4)
+    assert run_sweep(engine, breach).folded
+    (folded,) = outbox(engine, "escalate_many")
+    assert folded.channel == "#esc" and sorted(c for c, _ in folded.payload["cases"]) == sorted(case_ids)
+    assert {r for _, r in folded.payload["cases"]} == {0}
+    assert outbox(engine, "escalate") == [] and len(events(engine, "escalated")) == 7
+    # Earful down for a day: the next one is follow-up 1 for each (one was sent), folded again
+    assert run_sweep(engine, breach + timedelta(hours=24)).folded
+    assert {r for _, r in outbox(engine, "escalate_many")[1].payload["cases"]} == {1}
+
+
+def test_a_reopened_case_starts_its_escalations_again(engine):
+    (case_id,) = world(engine)
+    breach = PUBLISHED + timedelta(hours=4)
+    run_sweep(engine, breach)
+    with session_scope(engine) as session:
+        cases.resolve(session=session, case_id=case_id, user="U1", now=breach + timedelta(minutes=1))
+        cases.reopen(session=session, case_id=case_id, now=breach + timedelta(hours=1),
+                     sla_due_at=breach + timedelta(hours=5))
+    assert run_sweep(engine, breach + timedelta(hours=5)).escalated == [case_id]
+    assert [r.payload["round"] for r in outbox(engine, "escalate")] == [0, 0]

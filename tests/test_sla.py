@@ -1,9 +1,11 @@
 """The response clock's maths, with fixed clocks."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from monitors.cases.sla import ClockFacts, SlaPolicy, due_now, escalation_start, remind_time, sla_length, utc
+from monitors.cases.sla import (ClockFacts, SlaPolicy, due_now, escalation_start, is_backlog, remind_time, sla_length,
+                                utc)
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -34,13 +36,32 @@ def test_reminder_at_three_quarters_for_a_claimed_case_only():
     assert not due_now(facts(), POLICY, T0 + timedelta(hours=4)).remind  # past the breach: escalation instead
 
 
-def test_escalation_rounds_from_the_breach():
+def test_escalation_rounds_count_the_escalations_sent():
     assert due_now(facts(), POLICY, T0 + timedelta(hours=3, minutes=59)).escalation_round is None
     assert due_now(facts(), POLICY, T0 + timedelta(hours=4)).escalation_round == 0
-    assert due_now(facts(), POLICY, T0 + timedelta(hours=7, minutes=59)).escalation_round == 0
-    assert due_now(facts(), POLICY, T0 + timedelta(hours=8)).escalation_round == 1
-    assert due_now(facts(), POLICY, T0 + timedelta(hours=20)).escalation_round == 4
+    # Earful was down for the first 16 hours past the deadline: the first escalation is still number 0
+    assert due_now(facts(), POLICY, T0 + timedelta(hours=20)).escalation_round == 0
+    sent = T0 + timedelta(hours=4)
+    once = replace(facts(), escalations=1, last_escalated=sent)
+    assert due_now(once, POLICY, sent + timedelta(hours=3, minutes=59)).escalation_round is None
+    assert due_now(once, POLICY, sent + timedelta(hours=4)).escalation_round == 1
+    # a day later, one follow-up went out before: this is follow-up 2, not the 5th round of four hours
+    twice = replace(facts(), escalations=2, last_escalated=sent + timedelta(hours=4))
+    assert due_now(twice, POLICY, T0 + timedelta(hours=28)).escalation_round == 2
     assert due_now(facts(answered=True), POLICY, T0 + timedelta(hours=20)).escalation_round is None
+
+
+def test_a_case_first_seen_past_its_deadline_is_backlog_and_never_escalated_alone():
+    seen_late = replace(facts(), seen=T0 + timedelta(hours=5))
+    assert is_backlog(seen_late)
+    for hours in (5, 9, 50):
+        due = due_now(seen_late, POLICY, T0 + timedelta(hours=hours))
+        assert due.escalation_round is None and not due.remind
+    seen_in_time = replace(facts(), seen=T0 + timedelta(hours=3, minutes=59))
+    assert not is_backlog(seen_in_time)
+    assert due_now(seen_in_time, POLICY, T0 + timedelta(hours=4)).escalation_round == 0
+    # the deadline itself counts as passed (a complaint seen at the very moment it is due is backlog)
+    assert is_backlog(replace(facts(), seen=T0 + timedelta(hours=4)))
 
 
 def test_unclaimed_high_priority_escalates_at_half_time():

@@ -156,8 +156,9 @@ def test_home_tab_stays_under_slack_limits_with_a_big_queue():
 
 def test_queue_reply_and_lines():
     assert queue_reply([], now=NOW, empty="The queue is empty.") == "The queue is empty."
-    line = case_line(view(status="claimed", claimed_by="UBOB", text=HOSTILE), now=NOW)
-    assert line.startswith("*#7* · Acme · claimed by <@UBOB> · due in 3h — ") and "<!channel>" not in line
+    line = case_line(view(status="claimed", claimed_by="UBOB", text=HOSTILE), now=NOW, source="forum <x>")
+    assert line.startswith("*#7* · Acme · claimed by <@UBOB> · due in 3h · forum &lt;x&gt; · "
+                           "<https://forum.example/t/7|the post> — ") and "<!channel>" not in line
 
 
 def test_resolve_modal_is_valid_and_its_note_is_read_back():

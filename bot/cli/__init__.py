@@ -42,13 +42,33 @@ def _register_commands() -> None:
             importlib.import_module(f"{__name__}.{module.name}")
 
 
+def _no_flag_placeholders(command) -> None:
+    """A flag takes no value, so its help shows no `<bool>` type beside it (typer shows the type otherwise)."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _no_flag_placeholders(sub)
+    made = command.get_help_option  # --help is made per call, not kept in params
+
+    def help_option(ctx):
+        option = made(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+
+
 def main() -> None:
     """Run the command; a mistake in how it was called is one line and exit 2, like every other failure."""
     import sys
 
     _register_commands()
+    command = typer.main.get_command(app)
+    _no_flag_placeholders(command)
     try:
-        code = typer.main.get_command(app).main(prog_name="earful", standalone_mode=False)
+        code = command.main(prog_name="earful", standalone_mode=False)
     except Exception as exc:  # noqa: BLE001 - only the command line's own usage errors are handled here
         if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
             raise

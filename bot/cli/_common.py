@@ -18,7 +18,7 @@ DEFAULT_CONFIG = "earful.toml"
 err = Console(stderr=True, highlight=False)
 
 ConfigOption = typer.Option(
-    None, "--config", "-c", help="The TOML configuration file [default: $EARFUL_CONFIG or ./earful.toml].",
+    None, "--config", "-c", help="The TOML configuration file (default: $EARFUL_CONFIG or ./earful.toml).",
     show_default=False,
 )
 
@@ -59,7 +59,24 @@ def setup_logging(verbose: bool = False) -> None:
         # slack_sdk logs every failed request before raising it, and Earful reports each failure itself in
         # one line (the outbox's retries, `earful doctor`, a failed start): without --verbose, once is enough
         logging.getLogger("slack_sdk.web.base_client").setLevel(logging.CRITICAL)
+    # APScheduler says at WARNING that a job still running skipped a turn, or ran late after a pause: how a
+    # schedule works, not a problem; shown as INFO, and only with --verbose
+    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):  # a filter holds for its own logger
+        logging.getLogger(name).addFilter(_scheduler_news(verbose))
     # Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that the client Earful hands
     # it (with the same token) wins; that is the intent, not news
     logging.getLogger("slack_bolt.App").addFilter(
         lambda record: not record.getMessage().startswith("As you gave `client` as well"))
+
+
+_SCHEDULER_NEWS = ("maximum number of running instances reached", "was missed by")
+
+
+def _scheduler_news(verbose: bool):
+    def keep(record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and any(text in record.getMessage() for text in _SCHEDULER_NEWS):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return verbose
+        return True
+
+    return keep

@@ -15,7 +15,7 @@ from bot.cli._common import ConfigOption, database_or_exit, fail, load_or_exit
 @app.command()
 def digest(
     print_: bool = typer.Option(False, "--print", help="Print the digest as text."),
-    day: Optional[str] = typer.Option(None, "--date", help="The (last) local day it covers [default: yesterday].",
+    day: Optional[str] = typer.Option(None, "--date", help="The (last) local day it covers (default: yesterday).",
                                       metavar="YYYY-MM-DD"),
     weekly: bool = typer.Option(False, "--weekly", help="The seven days ending on --date instead of one day."),
     brand: Optional[str] = typer.Option(None, "--brand", help="Only this brand (and its competitors)."),

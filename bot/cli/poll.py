@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,7 +22,8 @@ from storage.db import StorageError
 def poll(
     once: bool = typer.Option(False, "--once", help="Poll every enabled source once and exit."),
     config: Optional[Path] = ConfigOption,
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Log debug detail, including Slack's and the libraries' own."),
 ) -> None:
     """Poll sources and store what they found. Exits 0 when the cycle ran, even if some sources failed."""
     from bot.runtime import Runtime
@@ -45,6 +47,7 @@ def poll(
                 progress.update(task, completed=done, total=total, description=outcome.name)
 
             outcomes = runtime.poller.poll_due(runtime.clock(), all_enabled=True, on_progress=advance)
+        skipped = _not_polled(runtime, {o.name for o in outcomes})
     finally:
         runtime.close()
     table = Table(title=f"{len(outcomes)} source(s) polled", title_justify="left")
@@ -52,8 +55,25 @@ def poll(
         table.add_column(column, justify="right" if column in ("fetched", "new", "complaints") else "left")
     for o in sorted(outcomes, key=lambda o: o.name):
         note = o.error or ("; ".join(o.warnings) if o.warnings else ("not modified" if o.not_modified else ""))
-        table.add_row(o.name, o.kind, str(o.fetched), str(o.new), str(o.complaints),
-                      f"[red]{o.error}[/]" if o.error else note)
+        table.add_row(escape(o.name), o.kind, str(o.fetched), str(o.new), str(o.complaints),
+                      f"[red]{escape(o.error)}[/]" if o.error else escape(note))
+    for line in skipped:  # not polled, and saying why rather than missing from the table
+        table.add_row(escape(line.name), escape(line.kind), "", "", "",
+                      f"[yellow]not polled: {escape(line.state)}[/]" + (f": {escape(line.why)}" if line.why else ""))
     totals = [sum(getattr(o, k) for o in outcomes) for k in ("fetched", "new", "complaints")]
     table.add_row("total", "", *map(str, totals), f"{sum(1 for o in outcomes if o.error)} failed", end_section=True)
     out.print(table)
+
+
+def _not_polled(runtime, polled: set[str]):
+    """The configured sources this cycle left out (disabled, or leased by another worker), as `earful sources`
+    describes them."""
+    from bot.cli.sources import source_line
+    from storage.db import session_scope
+    from storage.sources import source_health
+
+    configured = {source.name for source in runtime.config.sources}
+    now = runtime.clock()
+    with session_scope(runtime.engine) as session:
+        return [source_line(source, now) for source in source_health(session=session)
+                if source.name in configured and source.name not in polled]

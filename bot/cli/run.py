@@ -19,7 +19,9 @@ from storage.db import StorageError, shown_url
 
 
 @app.command()
-def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(False, "--verbose", "-v",
+                                                                           help="Log debug detail, including "
+                                                                           "Slack's and the libraries' own.")) -> None:
     """Run Earful: poll on schedule and post cards to Slack (or to this terminal without Slack tokens)."""
     from bot.runtime import Runtime
 
@@ -84,10 +86,10 @@ def _run_console(runtime, stop: threading.Event) -> None:
     from bot.console import ConsoleShell
 
     err.print(f"Earful: console mode (no SLACK_BOT_TOKEN), database {shown_url(runtime.secrets.database_url)}, "
-              f"{len(runtime.config.sources)} source(s).", markup=False)
+              f"{len(runtime.config.sources)} source(s).", markup=False, soft_wrap=True)
     runtime.attach_console()
     runtime.start_scheduler()
-    shell = ConsoleShell(runtime.engine, clock=runtime.clock)
+    shell = ConsoleShell(runtime.engine, clock=runtime.clock, config=runtime.config)
     if sys.stdin is not None and not sys.stdin.closed:
         reader = threading.Thread(target=shell.serve, args=(sys.stdin, stop), daemon=True, name="console")
         reader.start()

@@ -14,7 +14,7 @@ from bot.cli._common import err, fail
 
 @app.command()
 def score(
-    threshold: Optional[float] = typer.Option(None, help="Complaint threshold 0..1 [default: the detector's, 0.5]."),
+    threshold: Optional[float] = typer.Option(None, help="Complaint threshold 0..1 (default: the detector's, 0.5)."),
     explain: bool = typer.Option(False, "--explain", help="Add \"why\": the features that pushed each score most."),
 ) -> None:
     """Read {"id", "text"[, "rating"]} JSON lines on stdin; write {"id", "sentiment", "label", "complaint",

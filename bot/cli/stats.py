@@ -22,6 +22,7 @@ def stats(
     from monitors.cases.response_times import CaseTimes, stats_table
     from storage.case_times import case_times
     from storage.db import session_scope
+    from storage.sources import brands
 
     try:
         window = timedelta(seconds=parse_duration(since))
@@ -30,5 +31,8 @@ def stats(
     engine = database_or_exit(Secrets.from_env())
     now = utcnow()
     with session_scope(engine) as session:
+        known = [b.name for b in brands(session=session)]
+        if brand is not None and brand.lower() not in {name.lower() for name in known}:
+            raise fail(f"--brand {brand!r}: there is no such brand; the brands are: {', '.join(known) or 'none yet'}")
         rows = case_times(session=session, since=now - window, brand=brand)
     print(stats_table([CaseTimes(*row) for row in rows], since=now - window, now=now))

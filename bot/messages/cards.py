@@ -131,7 +131,8 @@ def headline(view: CaseView, now: datetime) -> str:
     if mention.author_reach >= HIGH_REACH:
         reach += " · :loudspeaker: *high reach*"
     when = age(mention.published_at or case.opened_at, now)
-    return f"#{case.id} · {fit(view.brand, 80)} · {who}{reach} · {when} ago"
+    ago = when if when == "just now" else f"{when} ago"  # not "just now ago"
+    return f"#{case.id} · {fit(view.brand, 80)} · {who}{reach} · {ago}"
 
 
 def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Message:
@@ -147,10 +148,12 @@ def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Mess
     else:
         body = "_(no text)_"
     facts = [f"sentiment {mention.sentiment:+.2f}", f"complaint {mention.complaint_score:.2f}"]
-    if mention.complaint_cues:
-        facts.append(fit(", ".join(mention.complaint_cues[:5]), 300))
+    why = fit("why: " + ", ".join(mention.complaint_cues[:3]), 300) if mention.complaint_cues else ""
+    if why:
+        facts.append(why)
     if source_name:
         facts.append(fit(source_name, 200))
+    facts.append(f"mention m{mention.id}")  # what `complaint m123` and `earful tune` name it by
     url = safe_url(mention.url)
     if url:
         facts.append(f"<{url}|open the post>")
@@ -163,7 +166,13 @@ def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Mess
     buttons = card_buttons(case.id, case.status, url)
     if buttons:
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": buttons})
-    fallback = f"{head}\n{status}\n" + fit(text or title, FALLBACK_LIMIT - len(head) - len(status) - 2)
+    # the source and the link in the text too: notifications and the console show only this
+    where = " · ".join(p for p in (fit(source_name, 200) if source_name else "", url or "",
+                                   f"mention m{mention.id}") if p)
+    why_line = f"\n{why}" if why else ""  # the console shows the fallback: why it was flagged belongs there too
+    fallback = (f"{head}\n{status}\n"
+                + fit(text or title, FALLBACK_LIMIT - len(head) - len(status) - len(where) - len(why_line) - 3)
+                + f"{why_line}\n{where}")
     return Message(text=fallback, blocks=blocks)
 
 

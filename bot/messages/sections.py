@@ -89,7 +89,7 @@ def sections(digest: Digest, style: Style) -> list[Section]:
     out.append(_negative_posts(digest.negative_posts, style))
     out.append(_drivers(digest, style))
     out.append(_spikes(digest.spikes, digest, style))
-    out.append(_health(digest.source_issues, style))
+    out.append(_health(digest.source_issues, style, digest.given_up))
     return out
 
 
@@ -135,10 +135,15 @@ def _fold(lines: list[str], limit: int, more: str) -> list[str]:
 
 # -- sections ---------------------------------------------------------------------------------------------------
 
+def _mention_noun(number: float) -> str:
+    return "mention" if number == 1 else "mentions"
+
+
 def _brand_line(line: BrandLine, digest: Digest, style: Style) -> str:
     before = "day before" if digest.period.days == 1 else "week before"
     name = style.bold(style.text(line.name, 80)) + (" (competitor)" if line.competitor else "")
-    return (f"{name}: {count(line.mentions)} mentions ({change(line.mentions, line.previous.total)} vs "
+    return (f"{name}: {count(line.mentions)} {_mention_noun(line.mentions)} "
+            f"({change(line.mentions, line.previous.total)} vs "
             f"{count(line.previous.total)} the {before}; {digest.period.baseline_label} "
             f"{count(line.baseline_average)}) · net sentiment {net(line.now.net)} ({before} "
             f"{net(line.previous.net)}, {digest.period.baseline_label} {net(line.baseline.net)}) · "
@@ -150,7 +155,8 @@ def _mentions(digest: Digest, style: Style) -> Section:
         return Section("Mentions and sentiment", ["No brands are configured."])
     lines = [_brand_line(line, digest, style) for line in digest.brands]
     rest = digest.brands[BRAND_LINES:]
-    more = f"and {{n}} more brands with {count(sum(b.mentions for b in rest))} mentions"
+    total = sum(b.mentions for b in rest)
+    more = f"and {{n}} more brands with {count(total)} {_mention_noun(total)}"
     return Section("Mentions and sentiment", _fold(lines, BRAND_LINES, more))
 
 
@@ -231,7 +237,7 @@ def _spikes(spikes: list[SpikeRow], digest: Digest, style: Style) -> Section:
         return Section("Spikes", ["No spike alerts fired."])
     zone = ZoneInfo(digest.period.zone)
     lines = [
-        f"• {style.text(s.brand, 60)}: {s.observed:g} mentions vs {s.expected:.3g} expected "
+        f"• {style.text(s.brand, 60)}: {s.observed:g} {_mention_noun(s.observed)} vs {s.expected:.3g} expected "
         f"({s.window_start.astimezone(zone):%a %H:%M}–{s.window_end.astimezone(zone):%H:%M}, "
         f"score {s.score:.2f}, {style.text(s.status, 20)})"
         for s in spikes
@@ -239,16 +245,24 @@ def _spikes(spikes: list[SpikeRow], digest: Digest, style: Style) -> Section:
     return Section("Spikes", _fold(lines, LIST_LINES, "and {n} more"))
 
 
-def _health(issues: list[SourceIssue], style: Style) -> Section:
+def _health(issues: list[SourceIssue], style: Style, given_up: tuple[int, str] = (0, "")) -> Section:
+    undelivered = []
+    count, error = given_up
+    if count:  # Earful's own delivery is a source of trouble too
+        noun = "message" if count == 1 else "messages"
+        latest = f"; the latest: {style.text(error, 200)}" if error else ""
+        undelivered = [f"• Slack: {count} {noun} given up on, never delivered{latest} (`earful doctor` lists them)"]
     if not issues:
-        return Section("Source health", ["Every source is fetching normally."])
+        return Section("Source health", undelivered or ["Every source is fetching normally."])
     lines = [f"• {style.text(i.name, 60)}: {i.problem} ({style.text(i.detail, 200)})" for i in issues]
-    return Section("Source health", _fold(lines, 8, "and {n} more sources with problems"))
+    return Section("Source health", undelivered + _fold(lines, 8, "and {n} more sources with problems"))
 
 
 def summary(digest: Digest) -> str:
     """One line for notifications."""
     mentions = sum(line.mentions for line in digest.brands if not line.competitor)
     late = " (late)" if digest.late else ""
-    return (f"{title_of(digest)}{late}: {mentions:,} mentions, {digest.cases.opened} complaints opened, "
+    opened = digest.cases.opened
+    return (f"{title_of(digest)}{late}: {mentions:,} {_mention_noun(mentions)}, {opened} "
+            f"{'complaint' if opened == 1 else 'complaints'} opened, "
             f"{digest.cases.unanswered} unanswered")

@@ -34,7 +34,7 @@ def send_post_card(out: Outlet, session: Session, rows: list[Outbox]) -> tuple[s
 def send_flood_summary(out: Outlet, session: Session, rows: list[Outbox]) -> tuple[str, str]:
     views = [case_view(session=session, case_id=row.payload["case_id"]) for row in rows]
     message = render_flood_summary(views[0].brand, views, now=out.now)
-    log.warning("%d new cards for %s at once: posting one summary", len(rows), views[0].brand)
+    log.info("%d new cards for %s at once: posting one summary", len(rows), views[0].brand)
     place = _complaint_place(out, session, views[0].case.brand_id, views[0].brand)
     return out.post(rows, channel=place.channel, thread_ts=place.thread_ts, message=message)
 

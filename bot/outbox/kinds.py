@@ -11,6 +11,8 @@ HANDLERS: dict[str, Handler] = {
     "thread_note": cards.send_thread_note,
     "remind": clock.send_remind,
     "escalate": clock.send_escalate,
+    "escalate_many": clock.send_escalate_many,
+    "backlog": clock.send_backlog,
     "spike_alert": spikes.send_spike_alert,
     "spike_update": spikes.send_spike_update,
     "spike_chart": spikes.send_spike_chart,

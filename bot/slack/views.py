@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.messages.cards import age, fit, local_time, user_ref
+from bot.messages.cards import age, fit, local_time, safe_url, user_ref
 from bot.commands import HELP
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from storage.cases import CaseView
@@ -19,8 +19,8 @@ SECTION_LIMIT = 3000
 HOME_LINES = 15  # per list on the Home tab
 
 
-def case_line(view: CaseView, *, now: datetime, show_claimer: bool = True) -> str:
-    """`#12 · Acme · claimed by @ann · overdue 2h · "the text…"`, escaped."""
+def case_line(view: CaseView, *, now: datetime, show_claimer: bool = True, source: str = "") -> str:
+    """`#12 · Acme · claimed by @ann · overdue 2h · forum · the post — "the text…"`, escaped."""
     case, mention = view.case, view.mention
     parts = [f"*#{case.id}*", fit(view.brand, 60)]
     if case.status == "claimed" and show_claimer:
@@ -32,6 +32,11 @@ def case_line(view: CaseView, *, now: datetime, show_claimer: bool = True) -> st
             parts.append(f"*overdue {age(case.sla_due_at, now)}*")
         else:
             parts.append(f"due in {age(now, case.sla_due_at)}")
+    if source:
+        parts.append(fit(source, 60))
+    url = safe_url(mention.url)
+    if url:
+        parts.append(f"<{url}|the post>")
     snippet = " ".join((mention.text or mention.title or "").split())
     return " · ".join(parts) + (" — " + fit(snippet, 100) if snippet else "")
 
@@ -49,21 +54,18 @@ def lines_text(lines: list[str], *, limit: int, empty: str) -> str:
     return "\n".join(shown) + (f"\n_…and {more} more_" if more else "")
 
 
-def queue_reply(views: list[CaseView], *, now: datetime, empty: str, total: int | None = None) -> str:
-    """The answer to `/earful queue` or `/earful mine`, as mrkdwn."""
-    lines = [case_line(v, now=now) for v in views]
+def queue_reply(views: list[CaseView], *, now: datetime, empty: str, total: int | None = None,
+                sources: dict[int, str] | None = None) -> str:
+    """The answer to `/earful queue` or `/earful mine`, as mrkdwn: each line with its source and link."""
+    lines = [case_line(v, now=now, source=(sources or {}).get(v.mention.source_id, "")) for v in views]
     text = lines_text(lines, limit=20, empty=empty)
     if total is not None and total > len(views) and lines:
         text += f"\n_{total} in all; showing the most urgent {len(views)}_"
     return text
 
 
-SLACK_ONLY_HELP = "  digest [brand]       yesterday's digest, just for you"
-
-
 def help_reply() -> str:
     lines = HELP.replace("Commands:\n", "").splitlines()
-    lines.insert(len(lines) - 1, SLACK_ONLY_HELP)  # before `help`
     return "Use `/earful COMMAND`:\n```\n" + "\n".join(lines) + "\n```"
 
 

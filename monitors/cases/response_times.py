@@ -109,7 +109,9 @@ def short(value: timedelta | None) -> str:
 def stats_table(cases: list[CaseTimes], *, since: datetime, now: datetime) -> str:
     """Plain text: one table per brand and one per agent."""
     days = max(1, round((now - since).total_seconds() / 86400))
-    out = [f"Response times, last {days} day(s) ({len(cases)} cases opened): median / p90"]
+    span = "day" if days == 1 else f"{days} days"
+    opened = "1 case" if len(cases) == 1 else f"{len(cases)} cases"
+    out = [f"Response times, last {span} ({opened} opened): median / p90"]
     for by, title in (("brand", "brand"), ("agent", "agent")):
         rows = group_stats(cases, by=by)
         out.append("")

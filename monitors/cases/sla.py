@@ -6,12 +6,14 @@ the first public answer. Claiming does not stop it. Timeline for an unanswered c
 - `remind_at` of the SLA (75%): one reminder to the claimer, if someone has claimed it;
 - breach (100%): the first escalation to the on-call group; an unclaimed high-priority case escalates already
   at `early_escalation` of the SLA (50%), since nobody is even looking at it;
-- then a follow-up every `repeat` while it stays unanswered, numbered 1, 2, ... from the first. That at most
-  one goes out per `repeat`, whatever the rounds say, is enforced where the send is claimed, in one guarded
-  UPDATE (`storage.response_clock`), so workers racing for it agree.
+- then a follow-up every `repeat` while it stays unanswered, numbered 1, 2, ... by the escalations actually sent
+  before it (a worker that was down for a day sends follow-up 1 next, not follow-up 6). That at most one goes
+  out per `repeat` is enforced where the send is claimed, in one guarded UPDATE (`storage.response_clock`), so
+  workers racing for it agree.
 
-Round numbers come from the time alone, so two workers computing them at the same moment agree, and an outbox
-dedupe key built from them makes each message exist once.
+A case whose deadline had already passed when Earful first saw it (a first poll, a new source reading old
+posts) is backlog, not an emergency: it is never escalated one by one, only listed once in its brand's backlog
+summary (`monitors.cases.escalation`).
 """
 
 from __future__ import annotations
@@ -53,11 +55,20 @@ class ClockFacts:
     priority: float
     claimed: bool
     answered: bool
+    seen: datetime | None = None  # when Earful first saw the complaint (its case opened)
+    escalations: int = 0  # escalations sent so far
+    last_escalated: datetime | None = None
+
+
+def is_backlog(facts: ClockFacts) -> bool:
+    """The deadline had passed already when Earful first saw the complaint."""
+    return facts.seen is not None and utc(facts.due) <= utc(facts.seen)
 
 
 @dataclass(frozen=True)
 class Due:
-    """What should have happened by now. `escalation_round` is None before the first escalation time."""
+    """What is due now. `escalation_round` is None when no escalation is (before the first escalation time,
+    within `repeat` of the last one, or for backlog), else the number of escalations already sent."""
 
     remind: bool
     escalation_round: int | None
@@ -79,11 +90,12 @@ def escalation_start(facts: ClockFacts, policy: SlaPolicy) -> datetime:
 def due_now(facts: ClockFacts, policy: SlaPolicy, now: datetime) -> Due:
     now = utc(now)
     start = escalation_start(facts, policy)
-    if facts.answered:
+    if facts.answered or is_backlog(facts):
         return Due(remind=False, escalation_round=None, escalate_from=start)
     remind = facts.claimed and remind_time(facts, policy) <= now < utc(facts.due)
     rounds = None
-    if now >= start:
-        rounds = int((now - start) / policy.repeat)
+    waited = facts.last_escalated is None or now - utc(facts.last_escalated) >= policy.repeat
+    if now >= start and waited:
+        rounds = facts.escalations
     return Due(remind=remind, escalation_round=rounds, escalate_from=start)
 

@@ -44,6 +44,8 @@ class Inputs:
     negative_texts: list[str]
     spikes: list[SpikeRow]
     sources: list[SourceRow]
+    given_up: int = 0  # Slack messages of the period given up on
+    given_up_error: str = ""  # the latest one's error
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class Digest:
     spikes: list[SpikeRow]
     source_issues: list[SourceIssue]
     chart: ChartData
+    given_up: tuple[int, str] = (0, "")  # Slack messages of the period that never got there, the latest error
     focus: str | None = None
     late: bool = False
     scheduled_at: datetime | None = None
@@ -189,6 +192,7 @@ def compose(inputs: Inputs, *, now: datetime, late: bool = False, scheduled_at: 
         negative_terms=top_terms(inputs.negative_texts, exclude=excluded),
         spikes=list(inputs.spikes),
         source_issues=source_issues(inputs.sources, now),
+        given_up=(inputs.given_up, inputs.given_up_error),
         chart=_chart(inputs, per_day, brands),
         has_competitors=any(line.competitor for line in brands),
     )
@@ -335,7 +339,7 @@ def _issue(source: SourceRow, now: datetime) -> SourceIssue | None:
         return SourceIssue(source.name, "stale", "never fetched successfully")
     if now - source.last_success_at > STALE_INTERVALS * interval:
         return SourceIssue(source.name, "stale", f"last success {_ago(now - source.last_success_at)} ago")
-    if source.last_item_count == 0:
+    if source.last_item_count == 0 and source.last_status != 304:  # 304 Not Modified: nothing new, as it should
         return SourceIssue(source.name, "returned nothing", "its last fetch had no items")
     return None
 

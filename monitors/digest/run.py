@@ -19,6 +19,7 @@ from monitors.digest.compose import Digest, Inputs, compose
 from monitors.digest.period import LATE_AFTER, Due, Period, Plan, day_bounds, latest_due, weekday_number
 from storage import digest_queries as q
 from storage.jobs import claim_job, job_started
+from storage.ops import given_up
 from storage.outbox import enqueue
 
 NEGATIVE_POSTS = 5
@@ -48,6 +49,7 @@ def gather(*, session: Session, period: Period, now: datetime, focus: str | None
     start, end = period.start, period.end
     waiting_total, waiting = q.waiting_cases(session=session, brand_ids=scope, at=min(end, now),
                                              limit=WAITING_LISTED)
+    undelivered = given_up(session=session, since=start, until=end, limit=1)
     inputs = Inputs(
         period=period, brands=brands, scope=scope, first_day=first_day,
         counts=q.mention_counts(session=session, brand_ids=[b.id for b in brands],
@@ -61,6 +63,7 @@ def gather(*, session: Session, period: Period, now: datetime, focus: str | None
         negative_texts=q.negative_texts(session=session, brand_ids=scope, start=start, end=end),
         spikes=q.spikes(session=session, brand_ids=scope, start=start, end=end),
         sources=q.source_rows(session=session, start=start, end=end),
+        given_up=undelivered.count, given_up_error=(undelivered.latest[0][2] or "") if undelivered.latest else "",
     )
     return compose(inputs, now=now, late=late, scheduled_at=scheduled_at, focus=focus)
 

@@ -252,7 +252,9 @@ class Poller:
                               random_fraction=self.rng.random())
         disable = None
         if status in GONE_STATUSES and failures >= GONE_DISABLE_AFTER:
-            disable = (f"answered {status} {failures} times in a row; fix its url in the config "
+            said = "its file was missing or unreadable" if state.url.lower().startswith("file:") else \
+                f"answered {status}"
+            disable = (f"{said} {failures} times in a row; fix its url in the config "
                        "(a changed url re-enables the source)")
         outcome.error = error
         try:

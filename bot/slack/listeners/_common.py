@@ -7,7 +7,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.actions import execute
+from bot.actions import execute, sla_rule
 from bot.commands import Command
 from bot.slack.services import Services
 
@@ -19,7 +19,8 @@ FAILED = "Sorry, that did not work because of a problem on Earful's side; it has
 def carry_out(services: Services, command: Command, *, user: str) -> str:
     """Run the command with the person's rights; the answer is one sentence for them."""
     try:
-        answer = execute(services.engine, command, actor=services.actor(user), now=services.clock())
+        answer = execute(services.engine, command, actor=services.actor(user), now=services.clock(),
+                         sla=sla_rule(services.config))
     except Exception:  # noqa: BLE001 - the person gets a sentence, the log gets the traceback
         log.exception("%s on case %s by %s failed", command.verb, command.case_id, user)
         return FAILED

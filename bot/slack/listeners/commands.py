@@ -16,6 +16,7 @@ from bot.messages.digest import digest_message
 from bot.slack.services import Services
 from bot.slack.listeners._common import FAILED, carry_out
 from bot.slack.views import help_reply, queue_reply
+from bot.actions import source_names
 from monitors.digest.period import daily, local_date
 from monitors.digest.run import UnknownBrand, gather
 from storage import cases
@@ -82,5 +83,6 @@ def _queue(services: Services, *, user: str, brand: str | None, mine: bool) -> s
             if brand.lower() not in {name.lower() for name in known}:
                 return escape(f"There is no brand {brand!r}; the brands are: {', '.join(sorted(known)) or 'none yet'}.")
         views = cases.open_queue(session=session, brand=brand, claimed_by=user if mine else None, limit=20)
+        sources = source_names(session=session)
     empty = "You have no claimed cases." if mine else "The queue is empty."
-    return queue_reply(views, now=services.clock(), empty=empty)
+    return queue_reply(views, now=services.clock(), empty=empty, sources=sources)

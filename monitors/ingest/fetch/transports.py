@@ -23,6 +23,8 @@ from urllib.parse import unquote
 import httpcore
 import httpx
 
+from monitors.ingest.fetch.errors import HTTPStatusError
+
 log = logging.getLogger(__name__)
 _deadline = threading.local()
 
@@ -145,11 +147,12 @@ class FileTransport(httpx.BaseTransport):
         try:
             stat = path.stat()
         except FileNotFoundError:
-            return httpx.Response(404)
-        except OSError:
-            return httpx.Response(403)
+            # the path tried, since a relative file: URL is resolved against the config file's folder
+            raise _unreadable(path, 404, "no such file") from None
+        except OSError as exc:
+            raise _unreadable(path, 403, f"cannot read it ({exc.strerror or exc})") from None
         if not path.is_file():
-            return httpx.Response(403)
+            raise _unreadable(path, 403, "not a file")
         modified = datetime.fromtimestamp(int(stat.st_mtime), tz=timezone.utc)
         headers = {"Last-Modified": format_datetime(modified, usegmt=True)}
         since = _http_date(request.headers.get("If-Modified-Since"))
@@ -160,9 +163,14 @@ class FileTransport(httpx.BaseTransport):
         headers["Content-Length"] = str(stat.st_size)
         try:
             handle = path.open("rb")
-        except OSError:
-            return httpx.Response(403)
+        except OSError as exc:
+            raise _unreadable(path, 403, f"cannot read it ({exc.strerror or exc})") from None
         return httpx.Response(200, headers=headers, stream=_FileStream(handle))
+
+
+def _unreadable(path: Path, status: int, why: str) -> HTTPStatusError:
+    return HTTPStatusError(f"{path}: {why} (a relative file: URL is read from beside the config file)",
+                           status=status, permanent=True)
 
 
 class _FileStream(httpx.SyncByteStream):
