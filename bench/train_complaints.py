@@ -46,7 +46,7 @@ from scipy import sparse  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from monitors.scoring.features import MAX_CHARS, SIGNALS, UNTAUGHT, Features, extract, opening  # noqa: E402
+from monitors.scoring.features import MAX_CHARS, SIGNALS, UNTAUGHT, Features, extract, grams_of, opening  # noqa: E402
 from monitors.scoring.model import MODEL_FILE, LinearModel, load  # noqa: E402
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer  # noqa: E402
 
@@ -97,15 +97,25 @@ def _matrix(rows: list[Row], words: dict[str, float], chars: dict[str, float],
     signal_index = {name: len(words) + len(chars) + i for i, name in enumerate(SIGNALS)}
     data, columns, pointers = [], [], [0]
     for row in rows:
-        for block, index, idf in (("words", word_index, words), ("chars", char_index, chars)):
-            if block not in use:
-                continue
-            cells = [(index[g], (1.0 + math.log(n)) * idf[g] if n > 1 else idf[g])
-                     for g, n in getattr(row.features, block).items() if g in index]
+        if "words" in use:
+            cells = [(word_index[g], (1.0 + math.log(n)) * words[g] if n > 1 else words[g])
+                     for g, n in row.features.words.items() if g in word_index]
             norm = math.sqrt(sum(v * v for _, v in cells)) or 1.0
             for column, value in cells:
                 columns.append(column)
                 data.append(value / norm)
+        if "chars" in use:  # per word, as monitors.scoring.model weighs them
+            counts: Counter = Counter()
+            size = 0.0
+            for word, n in row.features.chars.items():
+                for gram in grams_of(word):
+                    if gram in char_index:
+                        counts[gram] += n
+                        size += n * chars[gram] ** 2
+            norm = math.sqrt(size) or 1.0
+            for gram, n in counts.items():
+                columns.append(char_index[gram])
+                data.append(n * chars[gram] / norm)
         if "signals" in use:
             for name, value in row.features.signals.items():
                 if name in UNTAUGHT:
@@ -126,9 +136,13 @@ class Design:
     use: frozenset[str]
 
 
+def _grams_in(row: Row) -> dict[str, int]:
+    return {gram: 1 for word in row.features.chars for gram in grams_of(word)}
+
+
 def design(rows: list[Row], use: frozenset[str] = frozenset({"words", "chars", "signals"})) -> Design:
     words = _vocabulary([r.features.words for r in rows], len(rows)) if "words" in use else {}
-    chars = _vocabulary([r.features.chars for r in rows], len(rows)) if "chars" in use else {}
+    chars = _vocabulary([_grams_in(r) for r in rows], len(rows)) if "chars" in use else {}
     return Design(words, chars, _matrix(rows, words, chars, use), [r.label for r in rows], use)
 
 

@@ -51,7 +51,8 @@ def test_old_verdicts_fade_unless_repeated():
 def test_the_correction_survives_json_and_damage_reads_as_none():
     correction = taught("my refund went to the wrong card", True, 3)
     again = Correction.from_json(json.loads(json.dumps(correction.to_json())))
-    assert again.shift(word_set(read("refund card").words)) == pytest.approx(correction.shift(read("refund card").words))
+    assert again.shift(word_set(read("refund card").words)) == pytest.approx(correction.shift(read("refund card").words),
+                                                                          rel=1e-4)
     assert again.verdicts == 3
     for damaged in (None, [], "x", {"words": {"a": "not a number"}}, {"bias": []}):
         assert Correction.from_json(damaged) == NONE
@@ -59,17 +60,25 @@ def test_the_correction_survives_json_and_damage_reads_as_none():
 
 
 def test_a_recurring_false_alarm_stops_after_a_few_dismissals():
-    """The brand's own weekly status post keeps being flagged; after the team dismisses it a few times, the next
-    week's post is not flagged, and a real complaint still is."""
-    weekly = "Acme status report week {n}: outage on the sync service resolved, refunds issued, delays fixed"
+    """The brand's own service notice keeps being flagged; after the team dismisses it eight times, the next
+    one is not flagged, a real complaint about the same thing still is, and no number of further dismissals
+    moves it more than the bound."""
+    notice = "Acme service notice {n}: checkout errors earlier today, now resolved"
+    complaint = "Acme checkout keeps failing and nobody answers my emails"
     correction = NONE
-    flagged_before = assess(weekly.format(n=1), -0.3).score >= 0.5
-    for week in range(1, 5):
-        features = read(weekly.format(n=week), -0.3)
+    assert assess(notice.format(n=1), -0.3).score >= 0.5
+    for week in range(1, 9):
+        features = read(notice.format(n=week), -0.3)
         correction = correction.learn(features.words, judge(features, explain=False).logit, False)
-    assert flagged_before
-    assert assess(weekly.format(n=9), -0.3, correction=correction).score < 0.5
-    assert assess("Acme sync is down again and nobody answers my emails", -0.5, correction=correction).score > 0.8
+    assert assess(notice.format(n=99), -0.3, correction=correction).score < 0.5
+    assert assess(complaint, -0.5, correction=correction).score > 0.9
+    for week in range(9, 60):
+        features = read(notice.format(n=week), -0.3)
+        correction = correction.learn(features.words, judge(features, explain=False).logit, False)
+    base = judge(read(notice.format(n=99), -0.3), explain=False).logit
+    later = judge(read(notice.format(n=99), -0.3), correction=correction, explain=False)
+    assert later.logit == base and base - correction.shift(read(notice.format(n=99)).words) <= base + MAX_SHIFT
+    assert correction.shift(read(notice.format(n=99)).words) >= -MAX_SHIFT
 
 
 @pytest.mark.slow

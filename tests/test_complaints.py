@@ -39,7 +39,12 @@ def test_waiting_and_silence():
 
 def test_money():
     scorer = Scorer()  # with the tone VADER gives them, as the monitors score them
-    assert scorer.score("I was charged twice for a single cinema ticket").complaint
+    # the bare "I was charged twice for a single cinema ticket" sits at the threshold (0.50); with what the
+    # writer wants, or a ticket that never came, it is clearly one
+    assert scorer.score("I was charged twice for a single cinema ticket").complaint_score > 0.45
+    assert scorer.score("I was charged twice for a single cinema ticket").complaint_score > scorer.score(
+        "I bought a single cinema ticket").complaint_score + 0.2
+    assert scorer.score("I was charged twice for a single cinema ticket and I want my money back").complaint
     assert scorer.score("Where is the refund you promised me last month?").complaint
 
 

@@ -63,9 +63,8 @@ class Pipeline:
         self.brands = {b.name: BrandRef(brand_ids[b.name], b.name, b.competitor) for b in config.brands}
         self.matcher = Matcher([compile_brand(b.name, b.query, b.exclude) for b in config.brands])
         self.brand_threshold = {b.name: b.threshold for b in config.brands if b.threshold is not None}
-        # explanations are worked out for every text that can open a case, under any brand's threshold
-        lowest = min([config.complaints.threshold, *self.brand_threshold.values()])
-        self.scorer = scorer or Scorer(threshold=config.complaints.threshold, explain_from=lowest)
+        # explanations cost more than scores: they are worked out below for the mentions that open a case
+        self.scorer = scorer or Scorer(threshold=config.complaints.threshold, explain_from=2.0)
         # the workspace's correction learned from verdicts; the poller refreshes it every cycle
         self.correction: Correction = NONE
         complaints = config.complaints
@@ -123,6 +122,8 @@ class Pipeline:
             threshold = brand_threshold.get(own.name) if own is not None else None
             flagged = score.complaint if threshold is None else score.complaint_score >= threshold
             opens_case = flagged and own is not None and now - published <= max_age
+            if opens_case:  # its card says why
+                score = self.scorer.explain(score, correction=self.correction)
             rank = priority(score.complaint_score, item.author_reach) if opens_case else 0.0
             sla = sla_length(sla_policy, priority=rank, brand_sla=brand_sla.get(own.name)) if opens_case else None
             rows.append(NewMention(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.cues.lexicon import FAMILIES
-from monitors.scoring.features import MAX_CHARS, Features, extract, grams_of, opening, warm_up as _warm_features
+from monitors.scoring.features import MAX_CHARS, Features, extract, opening, warm_up as _warm_features
 from monitors.scoring.model import LinearModel, Part, shipped
 
 __all__ = ["MAX_CHARS", "Assessment", "assess", "explained", "judge", "opening", "read", "warm_up"]
@@ -130,17 +130,9 @@ def contributions(features: Features, model: LinearModel, correction: Correction
                  *_hand_set(features, model, logit)]:
         name = _name(part, features)
         merged[name] = merged.get(name, 0.0) + part.value
-    if char_parts:  # a character n-gram's share goes to the words it was read from, by how often each has it
-        totals = features.chars
-        for word in {w for w in features.words if " " not in w}:
-            share = 0.0
-            for gram in grams_of(word):
-                value = char_parts.get(gram)
-                if value is not None:
-                    share += value / totals[gram]
-            if share:
-                key = f'"{word}"'
-                merged[key] = merged.get(key, 0.0) + share * features.words[word]
+    for word, value in char_parts.items():  # the character n-grams' share, by the word they were read from
+        key = f'"{word}"'
+        merged[key] = merged.get(key, 0.0) + value
     for word, value in correction.parts(features.words):
         key = "your team's verdicts" if word == "bias" else f'"{word}" (your team\'s verdicts)'
         merged[key] = merged.get(key, 0.0) + value

@@ -5,7 +5,9 @@ A text becomes three kinds of features:
 - **words**: word unigrams and bigrams of the normalised text (lower case, links folded to `_url_`, numbers to
   `0`, @handles dropped, `#` taken off hashtags);
 - **chars**: character 3- to 5-grams inside each word, padded with a space at each end, which carry spelling
-  variants, stems and elongations ("sooo", "refunded"/"refund") that whole words miss;
+  variants, stems and elongations ("sooo", "refunded"/"refund") that whole words miss. `Features.chars` counts
+  the words they are read from (`monitors.scoring.model` weighs each word's n-grams once per word and
+  remembers it, which is what makes them affordable);
 - **signals**: a few dense values from what the cue lexicon finds (one per family), VADER's compound split into
   its negative and positive parts (and the negative part again when it sits beside a stated failure, where it is
   a complaint's tone rather than a bad mood), heat ("!!", shouting), the writer's own voice, the star rating.
@@ -21,7 +23,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
 
 from monitors.scoring.cues.lexicon import CUES, FAMILIES, VOICE
 from monitors.scoring.cues.matcher import CueMatcher, Hit
@@ -67,7 +68,7 @@ UNTAUGHT = frozenset({"cue:brand reply", "cue:guide", "cue:resolved", "cue:sarca
 @dataclass(frozen=True)
 class Features:
     words: Counter[str]
-    chars: Counter[str]
+    chars: Counter[str]  # words with character n-grams (`grams_of`), and how often each occurs
     signals: dict[str, float]  # name -> value in 0..1, only the non-zero ones
     hits: tuple[Hit, ...]  # the lexicon's cues, for explanations
     rating: int | None
@@ -125,8 +126,8 @@ def grams_of(word: str) -> tuple[str, ...]:
     return found
 
 
-def char_grams(words: list[str]) -> Counter[str]:
-    return Counter(chain.from_iterable(map(grams_of, words)))
+def char_words(words: list[str]) -> Counter[str]:
+    return Counter(word for word in words if len(word) > 1 and word[0].isalpha())
 
 
 def opening(text: str) -> str:
@@ -184,5 +185,5 @@ def extract(text: str, compound: float = 0.0, *, rating: int | None = None) -> F
         in_text = rating is not None
     if rating is not None:
         signals[f"rating:{rating}"] = 1.0
-    return Features(words=word_grams(words), chars=char_grams(words), signals=signals, hits=scan.hits,
+    return Features(words=word_grams(words), chars=char_words(words), signals=signals, hits=scan.hits,
                     rating=rating, rating_in_text=in_text)

@@ -4,8 +4,13 @@ The weights file (`complaint_model.json.gz`, written by `bench/train_complaints.
 character n-gram, its inverse document frequency and its weight; a weight per signal; the intercept. It holds no
 text: n-grams are kept only when they occur in two or more training texts.
 
-Each block of n-grams is weighted the way it was at training: sublinear term frequency (1 + ln tf) times idf,
-scaled to unit length over the n-grams the model knows. The intercept is shifted at training time so that a
+Word n-grams are weighted the way they were at training: sublinear term frequency (1 + ln tf) times idf, scaled
+to unit length over the n-grams the model knows. Character n-grams are counted per word: a word's n-grams give
+it a score u(w) = sum of idf x weight and a size q(w) = sum of idf squared (over the known n-grams, with
+repeats), and the block is sum(count(w) u(w)) / sqrt(sum(count(w) q(w))): the same as tf-idf with linear term
+frequency, scaled by a norm that ignores n-grams shared between different words. Training uses the same
+definition, so nothing is approximated; it lets each word's pair be worked out once and remembered, which
+made the block about eight times cheaper. The intercept is shifted at training time so that a
 log-odds of 0 (a score of 0.5) is the decision threshold chosen by cross-validation.
 """
 
@@ -21,10 +26,11 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
-from monitors.scoring.features import SIGNALS, Features
+from monitors.scoring.features import SIGNALS, Features, grams_of
 
 FORMAT = 1
 MODEL_FILE = "complaint_model.json.gz"
+_WORDS_REMEMBERED = 200_000  # per-word character scores kept, against endless vocabularies
 
 
 class ModelFileError(ValueError):
@@ -45,10 +51,11 @@ class LinearModel:
     chars: Mapping[str, tuple[float, float]]
     signals: Mapping[str, float]
     about: Mapping[str, object] = field(default_factory=dict)  # how it was trained, and its validation figures
+    _per_word: dict = field(default_factory=dict, compare=False, repr=False)  # word -> (u, q), see the docstring
 
     def logit(self, features: Features) -> float:
         """The log-odds that the text is a complaint, 0 at the decision threshold."""
-        total = self.intercept + _block(self.words, features.words) + _block(self.chars, features.chars)
+        total = self.intercept + _block(self.words, features.words) + self._char_block(features.chars)
         weights = self.signals
         for name, value in features.signals.items():
             total += weights.get(name, 0.0) * value
@@ -57,11 +64,45 @@ class LinearModel:
     def shares(self, features: Features) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Each known word n-gram's, character n-gram's and signal's contribution to `logit` (with the intercept
         they add up to it)."""
-        return (_shares(self.words, features.words), _shares(self.chars, features.chars),
+        return (_shares(self.words, features.words), self._char_shares(features.chars),
                 {name: self.signals[name] * value for name, value in features.signals.items() if name in self.signals})
 
+    def word_pair(self, word: str) -> tuple[float, float]:
+        """(u, q) of a word's character n-grams (see the module's docstring), remembered."""
+        pair = self._per_word.get(word)
+        if pair is None:
+            known = self.chars.get
+            score = size = 0.0
+            for gram in grams_of(word):
+                entry = known(gram)
+                if entry is not None:
+                    score += entry[0] * entry[1]
+                    size += entry[0] * entry[0]
+            pair = (score, size)
+            if len(self._per_word) < _WORDS_REMEMBERED:
+                self._per_word[word] = pair
+        return pair
+
+    def _char_block(self, words: Mapping[str, int]) -> float:
+        remembered = self._per_word.get
+        score = size = 0.0
+        for word, count in words.items():
+            pair = remembered(word) or self.word_pair(word)
+            score += count * pair[0]
+            size += count * pair[1]
+        return score / math.sqrt(size) if size else 0.0
+
+    def _char_shares(self, words: Mapping[str, int]) -> dict[str, float]:
+        """Each word's character n-grams' contribution, by word."""
+        pairs = {word: self.word_pair(word) for word in words}
+        size = sum(count * pairs[word][1] for word, count in words.items())
+        if not size:
+            return {}
+        scale = 1.0 / math.sqrt(size)
+        return {word: count * pairs[word][0] * scale for word, count in words.items() if pairs[word][1]}
+
     def parts(self, features: Features) -> Iterator[Part]:
-        """The same as `shares`, one Part each."""
+        """The same as `shares`, one Part each ("chars" parts are named by the word they were read from)."""
         words, chars, signals = self.shares(features)
         for gram, value in words.items():
             yield Part("phrase" if " " in gram else "word", gram, value)

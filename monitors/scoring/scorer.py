@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.complaints import MAX_CHARS, explained, judge, opening, read
-from monitors.scoring.features import OPENING_CHARS
+from monitors.scoring.features import OPENING_CHARS, Features
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
 
 NEUTRAL_BAND = 0.05  # VADER's own recommended cut between neutral and polar compound scores
@@ -32,6 +32,7 @@ class Score:
     complaint_score: float  # 0..1
     cues: tuple[str, ...]  # what pushed the complaint score most, in plain words (for complaints; see Scorer)
     logit: float = 0.0  # the model's log-odds before the workspace's correction
+    features: Features | None = field(default=None, compare=False, repr=False)  # what `explain` reads
 
 
 def sentiment_label(compound: float) -> str:
@@ -78,8 +79,16 @@ class Scorer:
                 found = explained(features, found, correction=correction)
             results.append(Score(sentiment=value, label=sentiment_label(value),
                                  complaint=found.score >= self.threshold, complaint_score=found.score,
-                                 cues=found.cues, logit=found.logit))
+                                 cues=found.cues, logit=found.logit, features=features))
         return results
+
+    @staticmethod
+    def explain(score: Score, *, correction: Correction = NONE) -> Score:
+        """`score` with its reasons, for a caller that scored with explanations off and now knows which it needs."""
+        if score.cues or score.features is None:
+            return score
+        found = judge(score.features, correction=correction, explain=False)
+        return replace(score, cues=explained(score.features, found, correction=correction).cues)
 
 
 def score_lines(lines: Iterable[str], out: TextIO, scorer: Scorer | None = None) -> int:
