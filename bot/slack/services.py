@@ -26,4 +26,5 @@ class Services:
     handled: HandledRequests | None = None  # Slack requests already handled (None: not checked, e.g. in a test)
 
     def actor(self, user: str) -> Actor:
-        return Actor(user=user, is_manager=self.directory.is_manager(user))
+        return Actor(user=user, is_manager=self.directory.is_manager(user),
+                     managers_configured=bool(self.config.slack.managers or self.config.slack.manager_group))
