@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -33,6 +34,15 @@ class WrongState(CaseError):
     def __init__(self, case: Case, wanted: str):
         holder = f" by <@{case.claimed_by}>" if case.status == "claimed" and case.claimed_by else ""
         super().__init__(f"case #{case.id} is {case.status}{holder}; cannot {wanted} it")
+        self.case = case
+
+
+class AlreadyDone(WrongState):
+    """The case is already as asked (the same person claiming twice, a resolved case resolved again): nothing
+    changes, no event and no Slack message, and the person is told so."""
+
+    def __init__(self, case: Case, message: str):
+        CaseError.__init__(self, message)
         self.case = case
 
 
@@ -80,19 +90,22 @@ def open_cases(*, session: Session, requests: list[CaseRequest], now: datetime) 
 
 def _transition(
     *, session: Session, case_id: int, from_states: tuple[str, ...], values: dict, actor: str, verb: str,
-    action: str, now: datetime, note: str | None = None,
+    action: str, now: datetime, note: str | None = None, guard=None,
+    already: Callable[[Case], str | None] = lambda case: None,
 ) -> Change:
-    """Compare-and-set: the UPDATE only applies when the case is still in one of `from_states`."""
-    result = session.execute(
-        sa.update(Case)
-        .where(Case.id == case_id, col(Case.status).in_(from_states))
-        .values(**values, version=Case.version + 1)
-    )
+    """Compare-and-set: the UPDATE only applies when the case is still in one of `from_states` (and `guard`, an
+    extra WHERE clause, holds). When it does not apply, `already(case)` says whether the case is already as
+    asked (AlreadyDone, with its sentence) rather than in a state the change cannot start from (WrongState)."""
+    where = [Case.id == case_id, col(Case.status).in_(from_states)]
+    if guard is not None:
+        where.append(guard)
+    result = session.execute(sa.update(Case).where(*where).values(**values, version=Case.version + 1))
     case = session.get(Case, case_id, populate_existing=True)
     if case is None:
         raise CaseNotFound(case_id)
     if result.rowcount != 1:
-        raise WrongState(case, verb)
+        done = already(case)
+        raise AlreadyDone(case, done) if done else WrongState(case, verb)
     event = Event(case_id=case_id, actor=actor, action=action, note=note, at=now)
     session.add(event)
     session.flush()
@@ -108,9 +121,13 @@ def _enqueue_card_refresh(*, session: Session, case: Case, event: Event, now: da
 
 
 def claim(*, session: Session, case_id: int, user: str, now: datetime) -> Change:
+    """An open case, or a snoozed one nobody else holds: a snoozed case keeps its claimer."""
     return _transition(session=session, case_id=case_id, from_states=("open", "snoozed"),
+                       guard=sa.or_(Case.status == "open", col(Case.claimed_by).is_(None), Case.claimed_by == user),
                        values={"status": "claimed", "claimed_by": user, "claimed_at": now, "snoozed_until": None},
-                       actor=user, verb="claim", action="claimed", now=now)
+                       actor=user, verb="claim", action="claimed", now=now,
+                       already=lambda case: f"you have case #{case.id} already"
+                       if case.status == "claimed" and case.claimed_by == user else None)
 
 
 def unclaim(*, session: Session, case_id: int, user: str, now: datetime) -> Change:
@@ -122,20 +139,29 @@ def unclaim(*, session: Session, case_id: int, user: str, now: datetime) -> Chan
 def resolve(*, session: Session, case_id: int, user: str, now: datetime, note: str | None = None) -> Change:
     return _transition(session=session, case_id=case_id, from_states=OPEN_STATES,
                        values={"status": "resolved", "resolved_at": now, "note": note, "snoozed_until": None},
-                       actor=user, verb="resolve", action="resolved", now=now, note=note)
+                       actor=user, verb="resolve", action="resolved", now=now, note=note,
+                       already=lambda case: _closed_already(case, "resolved"))
 
 
 def dismiss(*, session: Session, case_id: int, user: str, now: datetime, note: str | None = None) -> Change:
     """Not a complaint: closes the case and keeps the verdict as feedback for the detector."""
     return _transition(session=session, case_id=case_id, from_states=OPEN_STATES,
                        values={"status": "dismissed", "resolved_at": now, "note": note, "snoozed_until": None},
-                       actor=user, verb="dismiss", action="dismissed", now=now, note=note)
+                       actor=user, verb="dismiss", action="dismissed", now=now, note=note,
+                       already=lambda case: _closed_already(case, "dismissed"))
+
+
+def _closed_already(case: Case, status: str) -> str | None:
+    return f"case #{case.id} is {status} already" if case.status == status else None
 
 
 def snooze(*, session: Session, case_id: int, user: str, now: datetime, until: datetime) -> Change:
     return _transition(session=session, case_id=case_id, from_states=OPEN_STATES,
+                       guard=sa.or_(Case.status != "snoozed", Case.snoozed_until != until),
                        values={"status": "snoozed", "snoozed_until": until},
-                       actor=user, verb="snooze", action="snoozed", now=now, note=f"until {until.isoformat(timespec='minutes')}")
+                       actor=user, verb="snooze", action="snoozed", now=now, note=f"until {until.isoformat(timespec='minutes')}",
+                       already=lambda case: f"case #{case.id} is snoozed until then already"
+                       if case.status == "snoozed" and case.snoozed_until == until else None)
 
 
 def reopen(*, session: Session, case_id: int, now: datetime, sla_due_at: datetime | None,

@@ -254,9 +254,10 @@ class Feedback(SQLModel, table=True):
 
 
 class SeenSignature(SQLModel, table=True):
-    """A signed push request already accepted, so the same request sent again is refused as a replay. Kept in the
-    database, not in memory, so the refusal holds across restarts and across workers sharing one PostgreSQL;
-    rows older than the signature window are pruned as new ones come in (storage.replay)."""
+    """A signed push request already accepted, or the key of a Slack request already handled
+    (`slack:trigger:…`, `slack:event:…`, `slack:body:…`), so the same request sent again is refused or skipped.
+    Kept in the database, not in memory, so this holds across restarts and across workers sharing one
+    PostgreSQL; rows older than the signature window are pruned as new ones come in (storage.replay)."""
 
     __tablename__ = "seen_signature"
 

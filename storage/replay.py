@@ -1,4 +1,6 @@
 """Signed requests already accepted: a replay of one is refused while its timestamp would still be accepted.
+Push requests are keyed by their signature; Slack requests by a key that their retries share too
+(bot/slack/repeats.py).
 
 The row is written in the same transaction as the request's own writes, so a request whose storing failed can
 be sent again, and of two identical requests racing on two workers exactly one commits (the other's insert

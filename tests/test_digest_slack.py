@@ -64,6 +64,7 @@ def test_the_digest_and_its_chart_reach_the_channel(engine, slack, world):
     body = "\n".join(b["text"]["text"] for b in digest["blocks"] if b["type"] == "section")
     assert "*Acme*: 7 mentions" in body and "Opened 4 (day before 1)" in body
     assert "&lt;!channel&gt;" in body and "<!channel>" not in body
+    assert "The chart of the last 14 days follows in the thread." in json.dumps(digest["blocks"])
     login = built["cases"]["login"]
     card = next(m for m in slack.messages("#earful-support") if f"#{login} ·" in m["blocks"][0]["text"]["text"])
     channel_id = slack.channel("earful-support").id

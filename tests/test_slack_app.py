@@ -192,7 +192,7 @@ def test_snooze_hides_a_case_and_it_reopens_itself(triage):
     triage.deliver()
     assert "Open: nobody has it yet" in triage.card(case_id)["blocks"][0]["text"]["text"]
     assert thread_lines(triage, case_id) == [
-        f"12:00 UTC <@UANN> snoozed case #{case_id}: until 2026-11-02T13:00+00:00",
+        f"12:00 UTC <@UANN> snoozed case #{case_id}: until 2026-11-02 13:00 UTC",
         f"13:01 UTC Earful woke case #{case_id}",
     ]
 

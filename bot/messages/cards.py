@@ -135,7 +135,8 @@ def headline(view: CaseView, now: datetime) -> str:
     return f"#{case.id} · {fit(view.brand, 80)} · {who}{reach} · {ago}"
 
 
-def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Message:
+def render_card(view: CaseView, *, now: datetime, source_name: str = "", can_dismiss: bool = True) -> Message:
+    """`can_dismiss`: someone may press "Not a complaint" (managers are configured); else it is not offered."""
     case, mention = view.case, view.mention
     head = headline(view, now)
     status = status_line(view, now)
@@ -163,7 +164,7 @@ def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Mess
         {"type": "context", "block_id": BlockId.CARD_FACTS,
          "elements": [{"type": "mrkdwn", "text": trim(" · ".join(facts), CONTEXT_LIMIT)}]},
     ]
-    buttons = card_buttons(case.id, case.status, url)
+    buttons = card_buttons(case.id, case.status, url, can_dismiss=can_dismiss)
     if buttons:
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": buttons})
     # the source and the link in the text too: notifications and the console show only this
@@ -176,7 +177,7 @@ def render_card(view: CaseView, *, now: datetime, source_name: str = "") -> Mess
     return Message(text=fallback, blocks=blocks)
 
 
-def card_buttons(case_id: int, status: str, url: str | None) -> list[dict[str, Any]]:
+def card_buttons(case_id: int, status: str, url: str | None, *, can_dismiss: bool = True) -> list[dict[str, Any]]:
     value = CaseRef(case_id).encode()
     out: list[dict[str, Any]] = []
     if status in ("open", "snoozed"):
@@ -192,7 +193,8 @@ def card_buttons(case_id: int, status: str, url: str | None) -> list[dict[str, A
             "confirm": {"type": "plain_text", "text": "Dismiss"},
             "deny": {"type": "plain_text", "text": "Cancel"},
         }
-        out.append(dismiss)
+        if can_dismiss:
+            out.append(dismiss)
         out.append({
             "type": "static_select", "action_id": ActionId.SNOOZE,
             "placeholder": {"type": "plain_text", "text": "Snooze"},
@@ -220,8 +222,22 @@ def _button(action_id: str, label: str, value: str, *, style: str | None = None)
 def render_event(event: Event, *, case_id: int) -> Message:
     """One line for the card's thread: who did what, when."""
     note = f": {fit(event.note, 2500)}" if event.note else ""
+    until = _snoozed_until(event)
+    if until is not None:  # shown like every other time: in each reader's own zone
+        note = f": until {local_time(until, with_date=True)}"
     when = local_time(event.at)
     return Message(text=f"{when} {user_ref(event.actor)} {escape(event.action)} case #{case_id}{note}")
+
+
+def _snoozed_until(event: Event) -> datetime | None:
+    """The snooze's end, from the event's note (`until 2026-11-02T13:00+00:00`, as storage.cases writes it)."""
+    if event.action != "snoozed" or not (event.note or "").startswith("until "):
+        return None
+    try:
+        until = datetime.fromisoformat(event.note.removeprefix("until "))
+    except ValueError:
+        return None
+    return until if until.tzinfo else until.replace(tzinfo=timezone.utc)
 
 
 FLOOD_LINES = 25  # cases listed by name in a flood summary; the rest are counted

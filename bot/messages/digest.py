@@ -12,7 +12,9 @@ HEADER_LIMIT = 150
 MAX_BLOCKS = 50
 
 
-def digest_message(digest: Digest, *, workspace_url: str | None = None) -> Message:
+def digest_message(digest: Digest, *, workspace_url: str | None = None, chart_follows: bool = True) -> Message:
+    """`chart_follows`: the chart will be uploaded into the message's thread (a posted digest with files:write);
+    the private `/earful digest` answer has no thread, so it does not promise one."""
     style = Style(slack=True, workspace_url=workspace_url)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": trim(title_of(digest), HEADER_LIMIT)}},
@@ -22,8 +24,9 @@ def digest_message(digest: Digest, *, workspace_url: str | None = None) -> Messa
     for number, section in enumerate(sections(digest, style)):
         blocks.append({"type": "section", "block_id": f"digest.{number}",
                        "text": {"type": "mrkdwn", "text": pack(section, style)}})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                   "The chart of the last 14 days follows in the thread."}]})
+    if chart_follows:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       "The chart of the last 14 days follows in the thread."}]})
     return Message(text=escape(summary(digest)), blocks=blocks[:MAX_BLOCKS])
 
 

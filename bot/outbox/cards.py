@@ -24,11 +24,17 @@ def send_post_card(out: Outlet, session: Session, rows: list[Outbox]) -> tuple[s
     if view.case.slack_ts:  # posted before a crash kept us from marking the row: never post twice
         return view.case.slack_channel, view.case.slack_ts
     source = session.get(Source, view.mention.source_id)
-    message = render_card(view, now=out.now, source_name=source.name if source else "")
+    message = render_card(view, now=out.now, source_name=source.name if source else "",
+                          can_dismiss=managers_configured(out.slack))
     place = _complaint_place(out, session, view.case.brand_id, view.brand)
     channel, ts = out.post(rows, channel=place.channel, thread_ts=place.thread_ts, message=message)
     record_card(session=session, case_id=view.case.id, channel=channel, ts=ts)
     return channel, ts
+
+
+def managers_configured(slack) -> bool:
+    """Someone may dismiss: without managers nobody can, so the card does not offer "Not a complaint"."""
+    return bool(slack.managers or slack.manager_group)
 
 
 def send_flood_summary(out: Outlet, session: Session, rows: list[Outbox]) -> tuple[str, str]:
@@ -45,7 +51,8 @@ def send_update_card(out: Outlet, session: Session, rows: list[Outbox]) -> tuple
         return None, None  # not posted yet (it will show the newest state) or folded into a summary
     source = session.get(Source, view.mention.source_id)
     out.update(channel=view.case.slack_channel, ts=view.case.slack_ts,
-               message=render_card(view, now=out.now, source_name=source.name if source else ""))
+               message=render_card(view, now=out.now, source_name=source.name if source else "",
+                                   can_dismiss=managers_configured(out.slack)))
     return view.case.slack_channel, view.case.slack_ts
 
 

@@ -23,7 +23,8 @@ def send_digest(out: Outlet, session: Session, rows: list[Outbox]) -> tuple[str,
     if getattr(out.deliverer, "plain_text", False):
         message = Message(text=digest_text(digest))
     else:
-        message = digest_message(digest, workspace_url=getattr(out.deliverer, "workspace_url", None))
+        message = digest_message(digest, workspace_url=getattr(out.deliverer, "workspace_url", None),
+                                 chart_follows=out.can_upload())
     return out.post(rows, channel=row.channel or out.slack.digest_channel, message=message)
 
 

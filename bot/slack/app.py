@@ -2,7 +2,8 @@
 
 A middleware puts `Services` (engine, config, clock, managers, the outbox kick) into every request's context,
 so listeners are plain functions of what they are given and a test can call them or dispatch real signed
-requests to the app.
+requests to the app; another acknowledges a retried or replayed request without running it again
+(bot/slack/repeats.py).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from datetime import datetime
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.clock import utcnow
 from bot.slack.directory import Directory
 from bot.slack.listeners import register_listeners
+from bot.slack.repeats import HandledRequests, skip_repeated_requests
 from bot.slack.services import Services
 from monitors.config import Config, Secrets
 
@@ -48,9 +50,9 @@ def build_app(*, config: Config, secrets: Secrets, engine: sa.Engine, client: We
         raise_error_for_unhandled_request=False,
     )
     services = Services(engine=engine, config=config, directory=Directory(client, config.slack), clock=clock,
-                        on_change=on_change or (lambda: None))
+                        on_change=on_change or (lambda: None), handled=HandledRequests(engine, clock))
     app.middleware(_provide(services))
-    app.middleware(_skip_redelivered_events)
+    app.middleware(skip_repeated_requests)
     app.error(_log_error)
     register_listeners(app)
     return app
@@ -62,16 +64,6 @@ def _provide(services: Services):
         return next()
 
     return provide_services
-
-
-def _skip_redelivered_events(body, request, context, next, logger):
-    event_id = body.get("event_id") if isinstance(body, dict) else None
-    services: Services | None = context.get("earful")
-    if event_id and services is not None and not services.seen.first_time(event_id):
-        retry = request.headers.get("x-slack-retry-num", ["?"])[0]
-        logger.info("event %s redelivered (retry %s): already handled", event_id, retry)
-        return BoltResponse(status=200, body="")
-    return next()
 
 
 def _log_error(error, body, logger):

@@ -57,7 +57,7 @@ def digest_reply(services: Services, brand: str | None, *, team_domain: str | No
             composed = gather(session=session, period=period, now=now, focus=brand)
     except UnknownBrand as exc:
         return Message(text=escape(_sentence(str(exc))))
-    return digest_message(composed, workspace_url=workspace)
+    return digest_message(composed, workspace_url=workspace, chart_follows=False)  # no thread for a chart here
 
 
 def answer(services: Services, text: str, *, user: str) -> str:
