@@ -177,10 +177,21 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _when(index=True)
     created_at: datetime = _when()
+    # when a worker first took the row: an earlier try, if any, reached Slack after this (bounds the lookup)
+    first_attempt_at: Optional[datetime] = _when(default=None)
     sent_at: Optional[datetime] = _when(default=None)
     result_channel: Optional[str] = None
     result_ts: Optional[str] = None
     last_error: Optional[str] = None
+
+
+class SlackPace(SQLModel, table=True):
+    """When the next message may go to a channel, shared by every worker (one row per channel)."""
+
+    __tablename__ = "slack_pace"
+
+    channel: str = Field(primary_key=True)
+    next_at: datetime = _when()
 
 
 class SpikeAlert(SQLModel, table=True):

@@ -85,7 +85,8 @@ def lease_due(
     if kind is not None:
         due = due.where(Outbox.kind == kind)
     due = due.order_by(col(Outbox.next_attempt_at), col(Outbox.id)).limit(limit)
-    return lease_rows(session, Outbox, due, {"next_attempt_at": now + lease, "attempts": Outbox.attempts + 1})
+    return lease_rows(session, Outbox, due, {"next_attempt_at": now + lease, "attempts": Outbox.attempts + 1,
+                                             "first_attempt_at": sa.func.coalesce(Outbox.first_attempt_at, now)})
 
 
 def release(*, session: Session, outbox_id: int, at: datetime) -> None:

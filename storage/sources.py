@@ -89,6 +89,28 @@ def lease_due_sources(
     return lease_rows(session, Source, due, {"lease_owner": owner, "lease_until": now + lease})
 
 
+def renew_leases(*, session: Session, source_ids: list[int], owner: str, until: datetime) -> int:
+    """Extend `owner`'s leases on sources still being polled; a lease another worker took since is left alone."""
+    if not source_ids:
+        return 0
+    result = session.execute(
+        sa.update(Source).where(col(Source.id).in_(source_ids), Source.lease_owner == owner)
+        .values(lease_until=until)
+    )
+    return result.rowcount
+
+
+def release_leases(*, session: Session, source_ids: list[int], owner: str) -> int:
+    """Hand back `owner`'s leases unpolled (the cycle stopped early): the sources are due again at once."""
+    if not source_ids:
+        return 0
+    result = session.execute(
+        sa.update(Source).where(col(Source.id).in_(source_ids), Source.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+    return result.rowcount
+
+
 def record_success(
     *, session: Session, source_id: int, now: datetime, next_poll_at: datetime, status: int | None,
     etag: str | None, last_modified: str | None, cursor: str | None, items: int, warning: str | None = None,

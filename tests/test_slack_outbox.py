@@ -121,6 +121,49 @@ def test_a_lost_answer_from_slack_does_not_make_a_duplicate(engine, slack):
     assert len(slack.calls_to("conversations.history")) >= 1  # it looked before posting again
 
 
+def chatter(slack, channel: str, count: int, *, thread_ts: str | None = None) -> None:
+    """Messages other people (or other workers) post meanwhile."""
+    for i in range(count):
+        slack.handle("chat.postMessage", {"channel": channel, "text": f"chatter {i}", "thread_ts": thread_ts})
+
+
+def test_a_retried_card_finds_its_earlier_try_behind_more_than_200_newer_posts(engine, slack):
+    # The lookup read the newest 200 messages: 250 posts between the lost answer and the retry hid the card,
+    # and the retry posted it again.
+    triage = Triage(engine, slack, timeout=0.3)
+    (case_id,) = triage.complaints("refund please")
+    slack.fail("lost_response", times=1, methods=("chat.postMessage",))
+    triage.deliver()
+    [first] = slack.messages("#earful-support")
+    triage.clock.advance(seconds=2)
+    chatter(slack, "#earful-support", 250)
+    run_for(triage, seconds=120, step=5)
+    assert cards_per_case(triage, [case_id]) == {case_id: 1}
+    assert triage.case(case_id).slack_ts == first["ts"]
+    assert triage.outbox() == {"sent": 1}
+    assert len(slack.calls_to("conversations.history")) >= 2  # it paged back to the first try
+
+
+def test_a_retried_thread_line_finds_its_earlier_try_in_a_thread_of_more_than_200_replies(engine, slack):
+    # conversations.replies answers the oldest replies first: in a long thread the lookup never saw the newest,
+    # where the earlier try is, and every retry posted the line again.
+    triage = Triage(engine, slack, timeout=0.3)
+    (case_id,) = triage.complaints("refund please")
+    triage.deliver()
+    card = triage.card(case_id)
+    chatter(slack, triage.channel_id, 230, thread_ts=card["ts"])
+    triage.clock.advance(minutes=10)
+    triage.change("claim", case_id, user="UANN")
+    slack.fail("lost_response", times=1, methods=("chat.postMessage",))
+    triage.deliver()
+    triage.clock.advance(seconds=2)
+    chatter(slack, triage.channel_id, 220, thread_ts=card["ts"])
+    run_for(triage, seconds=120, step=5)
+    lines = [m for m in slack.thread(triage.channel_id, card["ts"]) if "claimed case" in m["text"]]
+    assert len(lines) == 1
+    assert triage.outbox().get("pending", 0) == 0 and triage.outbox().get("failed", 0) == 0
+
+
 def test_a_429_storm_is_waited_out_with_nothing_lost_or_duplicated(triage):
     from bot.metrics import PROCESS
 

@@ -43,11 +43,11 @@ class Deliverer(Protocol):
 
     def update(self, *, channel: str, ts: str, message: Message) -> None: ...
 
-    # Optional: `find_posted(channel=, key=, thread_ts=None) -> (channel id, ts) | None`, asked before a retried
-    # post, tells whether an earlier try already reached the other side.
+    # Optional: `find_posted(channel=, key=, thread_ts=None, since=None) -> (channel id, ts) | None`, asked
+    # before a retried post, tells whether an earlier try (made after `since`) already reached the other side.
     # Optional, for the digest: `upload_file(channel=, thread_ts=, filename=, content=, title=) -> str` puts the
-    # chart in the digest's thread (without it the chart is skipped); `find_file(channel=, thread_ts=, filename=)`
-    # finds an earlier try's upload; `workspace_url` (str | None) makes links to cards; `plain_text = True` asks
+    # chart in the digest's thread (without it the chart is skipped); `find_file(channel=, thread_ts=, filename=,
+    # since=None)` finds an earlier try's upload; `workspace_url` (str | None) makes links to cards; `plain_text = True` asks
     # for the digest as plain text instead of Block Kit.
 
 

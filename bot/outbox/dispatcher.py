@@ -48,6 +48,8 @@ GIVE_UP_AFTER = timedelta(days=1)  # transient trouble for longer than this is n
 BLOCKED_RETRY = timedelta(minutes=5)  # a missing channel or a revoked token waits for a person to fix it
 FLOOD_WINDOW = timedelta(minutes=1)
 MAX_PAUSE = 300.0
+# how far Slack's clock may be ahead of ours: a lookup for an earlier try starts this long before the first one
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 class _OutOfTime(Exception):
@@ -252,7 +254,7 @@ class Dispatcher:
         key = rows[0].dedupe_key
         finder = getattr(self.deliverer, "find_posted", None)
         if finder is not None and any(row.attempts > 1 for row in rows):
-            found = finder(channel=channel, key=key, thread_ts=thread_ts)
+            found = finder(channel=channel, key=key, thread_ts=thread_ts, since=_first_try(rows, run.now))
             if found is not None:
                 log.info("outbox row %s had already reached Slack; not posting it again", key)
                 return found
@@ -280,7 +282,7 @@ class Dispatcher:
         the upload is really needed. A missing scope gives up on the chart alone; the message went out."""
         finder = getattr(self.deliverer, "find_file", None)
         if finder is not None and row.attempts > 1:
-            found = finder(channel=channel, thread_ts=ts, filename=filename)
+            found = finder(channel=channel, thread_ts=ts, filename=filename, since=_first_try([row], run.now))
             if found is not None:
                 return channel, found
         content, title = chart()
@@ -314,6 +316,12 @@ class Dispatcher:
         if len(messages) >= threshold:
             return "hold"
         return "summary" if len(messages) + len(waiting) > threshold else "cards"
+
+
+def _first_try(rows: list[Outbox], now: datetime) -> datetime:
+    """No earlier try of `rows` can have reached Slack before this (their first lease, less clock skew)."""
+    firsts = [row.first_attempt_at for row in rows if row.first_attempt_at is not None]
+    return min(firsts, default=min((row.created_at for row in rows), default=now)) - CLOCK_SLACK
 
 
 def _hold(out: "_RunOutlet", session: Session, rows: list[Outbox]):

@@ -8,6 +8,7 @@ import logging
 import re
 import socket
 import urllib.error
+from datetime import datetime
 from typing import Any, Iterator
 
 from slack_sdk import WebClient
@@ -19,7 +20,7 @@ from bot.outbox.delivery import DeliveryError
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "earful_outbox"
-HISTORY_LOOKBACK = 200  # messages searched for an earlier try; a card in flight is among the newest
+HISTORY_PAGE = 200  # messages per page when looking for an earlier try (Slack's advice for history calls)
 
 # retrying cannot help: the message itself is wrong, or its target is gone
 PERMANENT = {
@@ -110,10 +111,11 @@ class SlackDeliverer:
         uploaded = response.get("file") or (response.get("files") or [{}])[0]
         return str(uploaded.get("id", ""))
 
-    def find_file(self, *, channel: str, thread_ts: str, filename: str) -> str | None:
-        """A file an earlier try already put in the thread (a message there carrying files), or None."""
+    def find_file(self, *, channel: str, thread_ts: str, filename: str,
+                  since: datetime | None = None) -> str | None:
+        """A file an earlier try (made after `since`) already put in the thread, or None."""
         try:
-            for message in self._recent(self.channel_id(channel), thread_ts):
+            for message in self._since(self.channel_id(channel), thread_ts, since):
                 for item in message.get("files") or []:
                     name = item.get("name") if isinstance(item, dict) else None
                     if name in (None, filename):
@@ -133,15 +135,19 @@ class SlackDeliverer:
                 return None
         return self._workspace_url or None
 
-    def find_posted(self, *, channel: str, key: str, thread_ts: str | None = None) -> tuple[str, str] | None:
-        """The message an earlier try posted under `key`, if it reached Slack.
+    def find_posted(self, *, channel: str, key: str, thread_ts: str | None = None,
+                    since: datetime | None = None) -> tuple[str, str] | None:
+        """The message an earlier try (made after `since`) posted under `key`, if it reached Slack.
+
+        Every message since then is read, page by page, however many came after the try; a thread is read to its
+        newest reply.
 
         When Slack is down or rate limiting, the search fails like the post would (try again later). When the
         search itself is not allowed (no history scope, bot not in the channel), it answers None and the caller
         posts: better a rare duplicate than a lost card."""
         try:
             channel_id = self.channel_id(channel)
-            for message in self._recent(channel_id, thread_ts):
+            for message in self._since(channel_id, thread_ts, since):
                 metadata = message.get("metadata") or {}
                 if metadata.get("event_type") == METADATA_EVENT and \
                         (metadata.get("event_payload") or {}).get("key") == key:
@@ -152,14 +158,22 @@ class SlackDeliverer:
             log.warning("cannot look for an earlier post of %s (%s); posting", key, exc)
         return None
 
-    def _recent(self, channel_id: str, thread_ts: str | None) -> Iterator[dict[str, Any]]:
+    def _since(self, channel_id: str, thread_ts: str | None, since: datetime | None) -> Iterator[dict[str, Any]]:
+        """Every message of a channel (newest first) or a thread (oldest first) from `since` on (everything
+        without it), following Slack's cursor to the end: a bound by time, never by count."""
+        args: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True, "limit": HISTORY_PAGE}
+        if since is not None:
+            args.update(oldest=f"{since.timestamp():.6f}", inclusive=True)
+        method = "conversations_history"
         if thread_ts:
-            response = self._call("conversations_replies", channel=channel_id, ts=thread_ts,
-                                  include_all_metadata=True, limit=HISTORY_LOOKBACK)
-        else:
-            response = self._call("conversations_history", channel=channel_id, include_all_metadata=True,
-                                  limit=HISTORY_LOOKBACK)
-        yield from response.get("messages", [])
+            method, args["ts"] = "conversations_replies", thread_ts
+        while True:
+            response = self._call(method, **args)
+            yield from response.get("messages", [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+            args["cursor"] = cursor
 
     def channel_id(self, channel: str) -> str:
         """Slack wants ids for updates and history; config may name channels ('#earful-support')."""

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitors.ingest.fetch import Fetcher, FetchError, backoff_delay
+from monitors.ingest.heartbeat import LeaseHeartbeat
 from monitors.ingest.pipeline import Pipeline
 from monitors.ingest.intake import store_rows_in
 from monitors.ingest.pool import Prepared, ScoringPool
@@ -81,12 +82,16 @@ def worker_id() -> str:
 
 
 SOURCES_PER_CYCLE = 1000  # sources one scheduled poll cycle leases at most
+# how long a worker may go silent before another takes its sources: the heartbeat renews it every third of
+# that while the sources are still being polled, so a killed worker's sources are polled again within this
+SOURCE_LEASE = timedelta(seconds=90)
 
 
 class Poller:
     def __init__(
         self, engine: sa.Engine, pipeline: Pipeline, fetcher: Fetcher, *, workers: int = 8,
         owner: str | None = None, rng: random.Random | None = None, processes: int | None = 1,
+        lease: timedelta = SOURCE_LEASE,
     ):
         self.engine = engine
         self.pipeline = pipeline
@@ -94,6 +99,7 @@ class Poller:
         self.workers = workers
         self.owner = owner or worker_id()
         self.rng = rng or random.Random()
+        self.lease = lease
         self.scoring = ScoringPool(pipeline, processes=processes)
 
     def poll_due(
@@ -104,24 +110,33 @@ class Poller:
 
         Three stages overlap: fetching (threads), parsing, matching and scoring (processes, for big batches),
         storing (this thread; a source's items and its health record always commit together, several sources
-        to a transaction when they are ready at once)."""
+        to a transaction when they are ready at once). The sources' leases are short and renewed while the
+        cycle runs; those not settled when it stops early are handed back (monitors.ingest.heartbeat)."""
         with session_scope(self.engine) as session:
             self.pipeline.correction = current_correction(session=session)  # verdicts given since the last cycle
             # a scheduled cycle takes a bounded share and leaves the rest to the next tick or another worker;
             # `poll --once` promises every enabled source
             leased = lease_due_sources(session=session, now=now, owner=self.owner, all_enabled=all_enabled,
-                                       lease=timedelta(minutes=10), limit=None if all_enabled else SOURCES_PER_CYCLE)
+                                       lease=self.lease, limit=None if all_enabled else SOURCES_PER_CYCLE)
             polls = [_Poll(self._state(s), s.interval_seconds, s.consecutive_failures, list(s.brands))
                      for s in leased]
         outcomes: list[SourceOutcome] = []
-
-        def finished(outcome: SourceOutcome) -> None:
-            outcomes.append(outcome)
-            if on_progress:
-                on_progress(outcome, len(outcomes), len(polls))
-
         if not polls:
             return outcomes
+        ids = {poll.state.name: poll.state.id for poll in polls}
+        with LeaseHeartbeat(self.engine, owner=self.owner, lease=self.lease, now=now,
+                            source_ids=list(ids.values())) as heartbeat:
+
+            def finished(outcome: SourceOutcome) -> None:
+                heartbeat.settled(ids[outcome.name])
+                outcomes.append(outcome)
+                if on_progress:
+                    on_progress(outcome, len(outcomes), len(polls))
+
+            self._cycle(polls, now, finished)
+        return outcomes
+
+    def _cycle(self, polls: list["_Poll"], now: datetime, finished: Callable[[SourceOutcome], None]) -> None:
         with ThreadPoolExecutor(max_workers=min(self.workers, len(polls)), thread_name_prefix="poll") as pool:
             stage: dict[Future, tuple[str, _Poll]] = {
                 pool.submit(self._fetch, poll.state, now): ("fetched", poll) for poll in polls
@@ -151,7 +166,6 @@ class Poller:
                     ready = []
             for outcome in self._store(ready, now):
                 finished(outcome)
-        return outcomes
 
     def close(self) -> None:
         self.scoring.close()
