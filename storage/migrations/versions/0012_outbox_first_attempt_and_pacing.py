@@ -4,7 +4,7 @@ When a worker first took an outbox row (a retried post looks for its earlier try
 and one row per Slack channel holding when the next message may go there, shared by all workers (defect 6).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03 22:10:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import storage.models
 
 
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
