@@ -18,6 +18,7 @@ from functools import cache
 
 from monitors.scoring.cues.lexicon import CUES, FAMILIES, VOICE
 from monitors.scoring.cues.matcher import CueMatcher, Hit
+from monitors.scoring.features import rating_in  # the same reading of a rating in the text
 
 # Long posts (articles, forum threads) are judged on their opening: complaints say what is wrong early, and it
 # bounds the time one mention can take.
@@ -42,10 +43,6 @@ RATING_WEIGHTS = {1: 2.6, 2: 1.6, 3: 0.3, 4: -1.4, 5: -2.4}
 # Heat ("!!", "?!", words in capitals) only amplifies: it counts when something is already wrong.
 BANG_WEIGHT = 0.4
 SHOUT_WEIGHT = 0.4
-# A star rating written in the text ("★★☆☆☆", "2/5", "one star"), used when the caller knows none.
-_TEXT_RATING = re.compile(r"(?P<glyphs>[★☆]{5})|(?<![\d.])(?P<digit>[1-5])(?:\.0)? ?(?:/|out of) ?(?:5|five)\b"
-                          r"|\b(?P<word>[1-5]|one|two|three|four|five)[- ]stars?\b", re.IGNORECASE)
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _WORDS = re.compile(r"[\w'-]+")
 # a word in capitals, three letters or more (not inside a link's code, not an @handle)
 _CAPS = re.compile(r"(?<![\w@])[A-Z]{3,}(?!\w)")
@@ -120,25 +117,12 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None) -> As
             cues.append(named)
     where = ""
     if not (isinstance(rating, int) and rating in RATING_WEIGHTS):
-        rating, where = _rating_in(text, lowered), " (in text)"
+        rating, where = rating_in(text), " (in text)"
     if rating is not None:
         z += RATING_WEIGHTS[rating]
         cues.append(f"{'low' if rating <= 2 else 'middling' if rating == 3 else 'high'} rating: {rating} star"
                     + ("" if rating == 1 else "s") + where)
     return Assessment(score=1.0 / (1.0 + math.exp(-z)), cues=tuple(dict.fromkeys(cues)))
-
-
-def _rating_in(text: str, lowered: str) -> int | None:
-    if not ("/5" in text or "/ 5" in text or "/five" in lowered or "/ five" in lowered or "star" in lowered
-            or "out of" in lowered or "★" in text or "☆" in text):
-        return None  # the regex is slow for what it almost never finds
-    found = _TEXT_RATING.search(text)
-    if found is None:
-        return None
-    if found["glyphs"]:
-        return found["glyphs"].count("★") or None
-    number = found["digit"] or found["word"].lower()
-    return int(number) if number.isdigit() else _NUMBER_WORDS[number]
 
 
 def _label(hit: Hit, lowered: str) -> str:

@@ -104,26 +104,14 @@ def word_grams(words: list[str]) -> Counter[str]:
     return grams
 
 
-_GRAMS_CACHED = 200_000  # words whose n-grams are remembered, against endless vocabularies
-
-
-_word_grams_cache: dict[str, tuple[str, ...]] = {}
-
-
 def grams_of(word: str) -> tuple[str, ...]:
     """A word's character n-grams, padded with a space at each end (none for "0", "_url_", "!" or one letter).
-    Remembered per word: slicing them out is most of the cost of reading a text, and words repeat."""
-    found = _word_grams_cache.get(word)
-    if found is None:
-        if len(word) < 2 or not word[0].isalpha():
-            found = ()
-        else:
-            padded = f" {word} "
-            last = len(padded)
-            found = tuple(padded[i:i + n] for n in CHAR_SIZES for i in range(last - n + 1))
-        if len(_word_grams_cache) < _GRAMS_CACHED:
-            _word_grams_cache[word] = found
-    return found
+    Scoring works them out once per word and remembers the result (`monitors.scoring.model`)."""
+    if len(word) < 2 or not word[0].isalpha():
+        return ()
+    padded = f" {word} "
+    last = len(padded)
+    return tuple(padded[i:i + n] for n in CHAR_SIZES for i in range(last - n + 1))
 
 
 def char_words(words: list[str]) -> Counter[str]:

@@ -30,7 +30,7 @@ from monitors.scoring.features import SIGNALS, Features, grams_of
 
 FORMAT = 1
 MODEL_FILE = "complaint_model.json.gz"
-_WORDS_REMEMBERED = 200_000  # per-word character scores kept, against endless vocabularies
+_WORDS_REMEMBERED = 100_000  # per-word character scores kept (a few MB), against endless vocabularies
 
 
 class ModelFileError(ValueError):

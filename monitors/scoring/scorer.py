@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from monitors.scoring.adapt import NONE, Correction
-from monitors.scoring.complaints import MAX_CHARS, explained, judge, opening, read
+from monitors.scoring.complaints import MAX_CHARS, Assessment, explained, judge, opening, read
 from monitors.scoring.features import OPENING_CHARS, Features
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
 
@@ -87,7 +87,7 @@ class Scorer:
         """`score` with its reasons, for a caller that scored with explanations off and now knows which it needs."""
         if score.cues or score.features is None:
             return score
-        found = judge(score.features, correction=correction, explain=False)
+        found = Assessment(score=score.complaint_score, cues=(), logit=score.logit)
         return replace(score, cues=explained(score.features, found, correction=correction).cues)
 
 
