@@ -47,6 +47,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from monitors.scoring.features import MAX_CHARS, SIGNALS, UNTAUGHT, Features, extract, grams_of, opening  # noqa: E402
+from monitors.scoring.complaints import judge  # noqa: E402
 from monitors.scoring.model import MODEL_FILE, LinearModel, load  # noqa: E402
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer  # noqa: E402
 
@@ -167,7 +168,9 @@ def fit(rows: list[Row], c: float, use: frozenset[str] = frozenset({"words", "ch
 
 
 def logits(model: LinearModel, rows: list[Row]) -> np.ndarray:
-    return np.array([model.logit(r.features) for r in rows])
+    """Log-odds as the shipped detector gives them: the model plus the hand-set weights and rules
+    (`monitors.scoring.complaints.judge`), so the threshold and every figure are about what runs."""
+    return np.array([judge(r.features, model=model, explain=False).logit for r in rows])
 
 
 # Judging ---------------------------------------------------------------------------------------------------------
@@ -250,7 +253,7 @@ def validate(rows: list[Row], splits, use, lexicon: np.ndarray) -> dict:
         part = [rows[i] for i in train_index]
         model, _ = train(part, use)
         held = [rows[i] for i in test_index]
-        model_says[test_index] = logits(model, held) >= 0
+        model_says[test_index] = logits(model, held) >= 0  # the held-out rows, as the detector judges them
         cut = best_threshold(lexicon[train_index], truth[train_index])
         lexicon_says[test_index] = lexicon[test_index] >= cut
         tested[test_index] = True
