@@ -51,7 +51,7 @@ def record_verdict(*, session: Session, mention_id: int, verdict: bool, who: str
     correction = NONE if state is None else Correction.from_json(state)
     features = features_of(mention)
     base = judge(features, explain=False).logit
-    learned = correction.learn(features.words, base, verdict)
+    learned = correction.learn(features.unigrams, base, verdict)
     save_state(session=session, state=learned.to_json(), verdicts=learned.verdicts, now=now)
 
 
@@ -84,8 +84,8 @@ def agreement(stream: list[tuple[Features, bool]], *, threshold_logit: float = 0
     for features, verdict in stream:
         base = judge(features, explain=False).logit
         before.append((base >= threshold_logit, verdict))
-        after.append((base + correction.shift(features.words) >= threshold_logit, verdict))
-        correction = correction.learn(features.words, base, verdict)
+        after.append((base + correction.shift(features.unigrams) >= threshold_logit, verdict))
+        correction = correction.learn(features.unigrams, base, verdict)
     return Agreement(verdicts=len(stream), complaints=sum(1 for _, v in stream if v), before=_prf(before),
                      after=_prf(after), now=correction)
 

@@ -17,7 +17,7 @@ def taught(text: str, verdict: bool, times: int, start: Correction = NONE) -> Co
     features = read(text)
     correction = start
     for _ in range(times):
-        correction = correction.learn(features.words, judge(features, explain=False).logit, verdict)
+        correction = correction.learn(features.unigrams, judge(features, explain=False).logit, verdict)
     return correction
 
 
@@ -62,22 +62,23 @@ def test_the_correction_survives_json_and_damage_reads_as_none():
 def test_a_recurring_false_alarm_stops_after_a_few_dismissals():
     """The brand's own service notice keeps being flagged; after the team dismisses it eight times, the next
     one is not flagged, a real complaint about the same thing still is, and no number of further dismissals
-    moves it more than the bound."""
-    notice = "Acme service notice {n}: checkout errors earlier today, now resolved"
-    complaint = "Acme checkout keeps failing and nobody answers my emails"
+    moves it more than the bound. (A notice the model is surer of than the bound, MAX_SHIFT, stays flagged
+    however often it is dismissed: by design, verdicts alone cannot turn a firm yes into a no.)"""
+    notice = "Acme service notice {n}: payment page was slow earlier, back to normal now"
+    complaint = "Acme payment page keeps failing and nobody answers my emails"
     correction = NONE
     assert assess(notice.format(n=1), -0.3).score >= 0.5
     for week in range(1, 9):
         features = read(notice.format(n=week), -0.3)
-        correction = correction.learn(features.words, judge(features, explain=False).logit, False)
+        correction = correction.learn(features.unigrams, judge(features, explain=False).logit, False)
     assert assess(notice.format(n=99), -0.3, correction=correction).score < 0.5
     assert assess(complaint, -0.5, correction=correction).score > 0.9
     for week in range(9, 60):
         features = read(notice.format(n=week), -0.3)
-        correction = correction.learn(features.words, judge(features, explain=False).logit, False)
+        correction = correction.learn(features.unigrams, judge(features, explain=False).logit, False)
     base = judge(read(notice.format(n=99), -0.3), explain=False).logit
     later = judge(read(notice.format(n=99), -0.3), correction=correction, explain=False)
-    assert later.logit == base and base - correction.shift(read(notice.format(n=99)).words) <= base + MAX_SHIFT
+    assert later.logit == base and base - correction.shift(read(notice.format(n=99)).unigrams) <= base + MAX_SHIFT
     assert correction.shift(read(notice.format(n=99)).words) >= -MAX_SHIFT
 
 
@@ -107,8 +108,8 @@ def test_a_simulated_verdict_stream_raises_complaint_f1_on_the_domain_it_came_fr
             correction = NONE
             for row in fed:
                 base = judge(row.features, model=model, explain=False).logit
-                if (base + correction.shift(row.features.words) >= 0) != bool(row.label):
-                    correction = correction.learn(row.features.words, base, bool(row.label))
+                if (base + correction.shift(row.features.unigrams) >= 0) != bool(row.label):
+                    correction = correction.learn(row.features.unigrams, base, bool(row.label))
             for row in rest:
                 before_said.append(judge(row.features, model=model, explain=False).score >= 0.5)
                 after_said.append(judge(row.features, model=model, correction=correction, explain=False).score >= 0.5)

@@ -97,7 +97,7 @@ def judge(features: Features, *, model: LinearModel | None = None, correction: C
     model = model or shipped()
     logit = model.logit(features)
     base = logit + sum(part.value for part in _hand_set(features, model, logit))
-    z = base + correction.shift(features.words)
+    z = base + correction.shift(features.unigrams)
     score = 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
     return Assessment(score=score, cues=reasons(features, model, correction, toward=z >= 0) if explain else (),
                       logit=base)
@@ -133,7 +133,7 @@ def contributions(features: Features, model: LinearModel, correction: Correction
     for word, value in char_parts.items():  # the character n-grams' share, by the word they were read from
         key = f'"{word}"'
         merged[key] = merged.get(key, 0.0) + value
-    for word, value in correction.parts(features.words):
+    for word, value in (correction.parts(features.unigrams) if correction is not NONE else ()):
         key = "your team's verdicts" if word == "bias" else f'"{word}" (your team\'s verdicts)'
         merged[key] = merged.get(key, 0.0) + value
     return sorted(merged.items(), key=lambda item: -abs(item[1]))

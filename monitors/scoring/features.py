@@ -2,12 +2,13 @@
 
 A text becomes three kinds of features:
 
-- **words**: word unigrams and bigrams of the normalised text (lower case, links folded to `_url_`, numbers to
-  `0`, @handles dropped, `#` taken off hashtags);
+- **words**: the word unigrams and bigrams present in the normalised text (lower case, links folded to `_url_`,
+  numbers to `0`, @handles dropped, `#` taken off hashtags), each counted once however often it occurs: in
+  posts this short a repeat says little, and presence is what lets scoring look them up as sets;
 - **chars**: character 3- to 5-grams inside each word, padded with a space at each end, which carry spelling
-  variants, stems and elongations ("sooo", "refunded"/"refund") that whole words miss. `Features.chars` counts
-  the words they are read from (`monitors.scoring.model` weighs each word's n-grams once per word and
-  remembers it, which is what makes them affordable);
+  variants, stems and elongations ("sooo", "refunded"/"refund") that whole words miss. They are read from the
+  words present (`Features.unigrams`): `monitors.scoring.model` weighs each word's n-grams once per word and
+  remembers it, which is what makes them affordable;
 - **signals**: a few dense values from what the cue lexicon finds (one per family), VADER's compound split into
   its negative and positive parts (and the negative part again when it sits beside a stated failure, where it is
   a complaint's tone rather than a bad mood), heat ("!!", shouting), the writer's own voice, the star rating.
@@ -20,9 +21,8 @@ complaints (and mentions from feeds and forums rarely have handles at all).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from monitors.scoring.cues.lexicon import CUES, FAMILIES, VOICE
 from monitors.scoring.cues.matcher import CueMatcher, Hit
@@ -39,7 +39,13 @@ CHAR_SIZES = (3, 4, 5)
 _LINK = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<!\w)@\w+")
 _DIGITS = re.compile(r"\d+")
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|0|_url_|[!?]")
+_LINK_MARK = "\x01"  # where a link was, until tokens() names it _url_
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|0|\x01|[!?]")
+# ASCII text (most of it) is split by bytes.translate and str.split, twice as fast as _TOKEN: letters, apostrophes
+# and the marks stay, everything else separates; then the marks are made tokens of their own.
+_MARKS = "0!?"
+_ASCII_TOKENS = bytes(code if chr(code) in "abcdefghijklmnopqrstuvwxyz'" + _MARKS + _LINK_MARK else 32
+                      for code in range(256))
 _CAPS = re.compile(r"(?<![\w@])[A-Z]{3,}(?!\w)")  # a word in capitals, three letters or more
 _VOICE = re.compile(VOICE)
 
@@ -67,12 +73,19 @@ UNTAUGHT = frozenset({"cue:brand reply", "cue:guide", "cue:resolved", "cue:sarca
 
 @dataclass(frozen=True)
 class Features:
-    words: Counter[str]
-    chars: Counter[str]  # words with character n-grams (`grams_of`), and how often each occurs
+    tokens: list[str]  # the normalised text's words and symbols, in order
+    unigrams: frozenset[str]  # the same, each once; also what character n-grams are read from
     signals: dict[str, float]  # name -> value in 0..1, only the non-zero ones
     hits: tuple[Hit, ...]  # the lexicon's cues, for explanations
     rating: int | None
     rating_in_text: bool
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every word unigram and bigram ("a b") present. Training reads them all; scoring looks up only the ones
+        the model knows (`monitors.scoring.model`), without building the bigrams' strings."""
+        tokens = self.tokens
+        return self.unigrams | {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
 
 
 @cache
@@ -88,20 +101,29 @@ def warm_up() -> None:
 def normalise(text: str) -> str:
     lowered = text.replace("\u2019", "'").replace("\u2018", "'").lower()
     if "://" in lowered or "www." in lowered:
-        lowered = _LINK.sub(" _url_ ", lowered)
+        lowered = _LINK.sub(f" {_LINK_MARK} ", lowered)
     if "@" in lowered:
         lowered = _HANDLE.sub(" ", lowered)
     return _DIGITS.sub("0", lowered.replace("#", " "))
 
 
 def tokens(normalised: str) -> list[str]:
-    return _TOKEN.findall(normalised)
-
-
-def word_grams(words: list[str]) -> Counter[str]:
-    grams = Counter(words)
-    grams.update(f"{a} {b}" for a, b in zip(words, words[1:]))
-    return grams
+    """The words ("don't" is one), "0" for a number, "_url_" for a link, "!" and "?", in order."""
+    if not normalised.isascii():
+        found = _TOKEN.findall(normalised)
+    else:
+        spaced = normalised.encode("ascii").translate(_ASCII_TOKENS).decode("ascii")
+        for mark in _MARKS:
+            if mark in spaced:
+                spaced = spaced.replace(mark, f" {mark} ")
+        if "'" in spaced:  # an apostrophe belongs to a word only inside it ("don't", not "'quoted'")
+            spaced = f" {spaced} "
+            while " '" in spaced or "' " in spaced:
+                spaced = spaced.replace(" '", " ").replace("' ", " ")
+        found = spaced.split()
+    if _LINK_MARK in normalised:
+        found = ["_url_" if token == _LINK_MARK else token for token in found]
+    return found
 
 
 def grams_of(word: str) -> tuple[str, ...]:
@@ -112,10 +134,6 @@ def grams_of(word: str) -> tuple[str, ...]:
     padded = f" {word} "
     last = len(padded)
     return tuple(padded[i:i + n] for n in CHAR_SIZES for i in range(last - n + 1))
-
-
-def char_words(words: list[str]) -> Counter[str]:
-    return Counter(word for word in words if len(word) > 1 and word[0].isalpha())
 
 
 def opening(text: str) -> str:
@@ -173,5 +191,5 @@ def extract(text: str, compound: float = 0.0, *, rating: int | None = None) -> F
         in_text = rating is not None
     if rating is not None:
         signals[f"rating:{rating}"] = 1.0
-    return Features(words=word_grams(words), chars=char_words(words), signals=signals, hits=scan.hits,
-                    rating=rating, rating_in_text=in_text)
+    return Features(tokens=words, unigrams=frozenset(words), signals=signals, hits=scan.hits, rating=rating,
+                    rating_in_text=in_text)

@@ -4,13 +4,13 @@ The weights file (`complaint_model.json.gz`, written by `bench/train_complaints.
 character n-gram, its inverse document frequency and its weight; a weight per signal; the intercept. It holds no
 text: n-grams are kept only when they occur in two or more training texts.
 
-Word n-grams are weighted the way they were at training: sublinear term frequency (1 + ln tf) times idf, scaled
-to unit length over the n-grams the model knows. Character n-grams are counted per word: a word's n-grams give
-it a score u(w) = sum of idf x weight and a size q(w) = sum of idf squared (over the known n-grams, with
-repeats), and the block is sum(count(w) u(w)) / sqrt(sum(count(w) q(w))): the same as tf-idf with linear term
-frequency, scaled by a norm that ignores n-grams shared between different words. Training uses the same
-definition, so nothing is approximated; it lets each word's pair be worked out once and remembered, which
-made the block about eight times cheaper. The intercept is shifted at training time so that a
+Word n-grams are weighted the way they were at training: present or not (binary term frequency) times idf,
+scaled to unit length over the n-grams the model knows; the text's unigrams and bigrams are sets, so finding the
+known ones is one set intersection each, and the sums run over `map` in C. Character n-grams are read per word
+present: a word's n-grams give it a score u(w) = sum of idf x weight and a size q(w) = sum of idf squared (over
+the known n-grams, with repeats), and the block is sum(u(w)) / sqrt(sum(q(w))): tf-idf over the words' n-grams,
+scaled by a norm that ignores n-grams shared between different words. Training uses the same definitions, so
+nothing is approximated; each word's pair is worked out once and remembered. The intercept is shifted at training time so that a
 log-odds of 0 (a score of 0.5) is the decision threshold chosen by cross-validation.
 """
 
@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -31,6 +31,13 @@ from monitors.scoring.features import SIGNALS, Features, grams_of
 FORMAT = 1
 MODEL_FILE = "complaint_model.json.gz"
 _WORDS_REMEMBERED = 100_000  # per-word character scores kept (a few MB), against endless vocabularies
+
+
+class _WordTables(NamedTuple):
+    unigrams: frozenset[str]
+    follows: dict[str, set[str]]  # first word of a known bigram -> its second words
+    dot: dict  # unigram or pair -> idf x weight
+    square: dict  # unigram or pair -> idf squared
 
 
 class ModelFileError(ValueError):
@@ -44,62 +51,106 @@ class Part(NamedTuple):
     value: float  # contribution to the log-odds
 
 
+class _PerWord(dict):
+    """word -> u(w), worked out on first sight (with q(w), kept in `sizes`); see the module's docstring."""
+
+    def __init__(self, chars: Mapping[str, tuple[float, float]]):
+        super().__init__()
+        self.chars = chars
+        self.sizes: dict[str, float] = {}
+
+    def __missing__(self, word: str) -> float:
+        known = self.chars.get
+        score = size = 0.0
+        for gram in grams_of(word):
+            entry = known(gram)
+            if entry is not None:
+                score += entry[0] * entry[1]
+                size += entry[0] * entry[0]
+        self[word] = score
+        self.sizes[word] = size
+        return score
+
+
 @dataclass(frozen=True)
 class LinearModel:
     intercept: float
-    words: Mapping[str, tuple[float, float]]  # n-gram -> (idf, weight)
+    words: Mapping[str, tuple[float, float]]  # n-gram ("a" or "a b") -> (idf, weight)
     chars: Mapping[str, tuple[float, float]]
     signals: Mapping[str, float]
     about: Mapping[str, object] = field(default_factory=dict)  # how it was trained, and its validation figures
-    _per_word: dict = field(default_factory=dict, compare=False, repr=False)  # word -> (u, q), see the docstring
 
     def logit(self, features: Features) -> float:
         """The log-odds that the text is a complaint, 0 at the decision threshold."""
-        total = self.intercept + _block(self.words, features.words) + self._char_block(features.chars)
+        total = self.intercept + self._word_block(features) + self._char_block(features.unigrams)
         weights = self.signals
         for name, value in features.signals.items():
             total += weights.get(name, 0.0) * value
         return total
 
     def shares(self, features: Features) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-        """Each known word n-gram's, character n-gram's and signal's contribution to `logit` (with the intercept
-        they add up to it)."""
-        return (_shares(self.words, features.words), self._char_shares(features.chars),
+        """Each known word n-gram's, each word's character n-grams' and each signal's contribution to `logit`
+        (with the intercept they add up to it)."""
+        return (self._word_shares(features), self._char_shares(features.unigrams),
                 {name: self.signals[name] * value for name, value in features.signals.items() if name in self.signals})
 
-    def word_pair(self, word: str) -> tuple[float, float]:
-        """(u, q) of a word's character n-grams (see the module's docstring), remembered."""
-        pair = self._per_word.get(word)
-        if pair is None:
-            known = self.chars.get
-            score = size = 0.0
-            for gram in grams_of(word):
-                entry = known(gram)
-                if entry is not None:
-                    score += entry[0] * entry[1]
-                    size += entry[0] * entry[0]
-            pair = (score, size)
-            if len(self._per_word) < _WORDS_REMEMBERED:
-                self._per_word[word] = pair
-        return pair
+    # word n-grams: idf, scaled to unit length over the known n-grams present, dotted with the weights
 
-    def _char_block(self, words: Mapping[str, int]) -> float:
-        remembered = self._per_word.get
-        score = size = 0.0
-        for word, count in words.items():
-            pair = remembered(word) or self.word_pair(word)
-            score += count * pair[0]
-            size += count * pair[1]
+    def _word_block(self, features: Features) -> float:
+        tables = self._tables
+        unigrams = features.unigrams & tables.unigrams  # a set operation: the loop over the text runs in C
+        pairs = _known_pairs(features.tokens, tables.follows)
+        dot = sum(map(tables.dot.__getitem__, unigrams)) + sum(map(tables.dot.__getitem__, pairs))
+        squares = sum(map(tables.square.__getitem__, unigrams)) + sum(map(tables.square.__getitem__, pairs))
+        return dot / math.sqrt(squares) if squares else 0.0
+
+    def _word_shares(self, features: Features) -> dict[str, float]:
+        tables = self._tables
+        known = [*(features.unigrams & tables.unigrams), *_known_pairs(features.tokens, tables.follows)]
+        squares = sum(tables.square[key] for key in known)
+        if not squares:
+            return {}
+        scale = 1.0 / math.sqrt(squares)
+        return {key if isinstance(key, str) else f"{key[0]} {key[1]}": tables.dot[key] * scale for key in known}
+
+    @cached_property
+    def _tables(self) -> "_WordTables":
+        unigrams, follows, dot, square = set(), {}, {}, {}
+        for gram, (idf, weight) in self.words.items():
+            first, space, second = gram.partition(" ")
+            key = (first, second) if space else gram
+            if space:
+                follows.setdefault(first, set()).add(second)
+            else:
+                unigrams.add(key)
+            dot[key] = idf * weight
+            square[key] = idf * idf
+        return _WordTables(frozenset(unigrams), follows, dot, square)
+
+    # character n-grams, per word (see the module's docstring)
+
+    @cached_property
+    def _per_word(self) -> _PerWord:
+        return _PerWord(self.chars)
+
+    def _char_block(self, words: frozenset[str]) -> float:
+        remembered = self._per_word
+        if len(remembered) > _WORDS_REMEMBERED - len(words):  # against endless vocabularies: start afresh
+            remembered.clear()
+            remembered.sizes.clear()
+        score = sum(map(remembered.__getitem__, words))  # fills `sizes` for words seen the first time
+        size = sum(map(remembered.sizes.__getitem__, words))
         return score / math.sqrt(size) if size else 0.0
 
-    def _char_shares(self, words: Mapping[str, int]) -> dict[str, float]:
+    def _char_shares(self, words: frozenset[str]) -> dict[str, float]:
         """Each word's character n-grams' contribution, by word."""
-        pairs = {word: self.word_pair(word) for word in words}
-        size = sum(count * pairs[word][1] for word, count in words.items())
+        self._char_block(words)  # every word's pair is now remembered
+        remembered, sizes = self._per_word, self._per_word.sizes
+        size = sum(sizes[word] for word in words)
         if not size:
             return {}
         scale = 1.0 / math.sqrt(size)
-        return {word: count * pairs[word][0] * scale for word, count in words.items() if pairs[word][1]}
+        return {word: remembered[word] * scale for word in words if sizes[word]}
 
     def parts(self, features: Features) -> Iterator[Part]:
         """The same as `shares`, one Part each ("chars" parts are named by the word they were read from)."""
@@ -112,7 +163,7 @@ class LinearModel:
             yield Part("signal", name, value)
 
     def to_json(self) -> dict:
-        return {"format": FORMAT, "intercept": self.intercept, "about": dict(self.about),
+        return {"format": FORMAT, "intercept": round(self.intercept, 6), "about": dict(self.about),
                 "signals": dict(self.signals),
                 "words": {gram: [round(idf, 4), round(weight, 5)] for gram, (idf, weight) in self.words.items()},
                 "chars": {gram: [round(idf, 4), round(weight, 5)] for gram, (idf, weight) in self.chars.items()}}
@@ -141,34 +192,9 @@ class LinearModel:
             out.write(json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode())
 
 
-def _shares(vocabulary: Mapping[str, tuple[float, float]], grams: Mapping[str, int]) -> dict[str, float]:
-    found = {}
-    squares = 0.0
-    known = vocabulary.get
-    for gram, count in grams.items():
-        entry = known(gram)
-        if entry is not None:
-            value = (1.0 + math.log(count)) * entry[0] if count > 1 else entry[0]
-            squares += value * value
-            found[gram] = value * entry[1]
-    if squares:
-        scale = 1.0 / math.sqrt(squares)
-        for gram in found:
-            found[gram] *= scale
-    return found
-
-
-def _block(vocabulary: Mapping[str, tuple[float, float]], grams: Mapping[str, int]) -> float:
-    dot = squares = 0.0
-    known = vocabulary.get
-    log = math.log
-    for gram, count in grams.items():
-        entry = known(gram)
-        if entry is not None:
-            value = (1.0 + log(count)) * entry[0] if count > 1 else entry[0]
-            dot += value * entry[1]
-            squares += value * value
-    return dot / math.sqrt(squares) if squares else 0.0
+def _known_pairs(tokens: list[str], follows: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """The known bigrams present, as pairs: a tuple is built only for a pair the model knows."""
+    return {(a, b) for a, b in zip(tokens, tokens[1:]) if a in follows and b in follows[a]}
 
 
 def load(path: Path) -> LinearModel:
