@@ -59,3 +59,23 @@ def test_the_rating_decides_a_review_with_mixed_words(scorer):
 def test_the_guide_and_the_brand_reply_say_why_they_were_held_back(scorer):
     assert any(cue.startswith("how-to") for cue in score(scorer, "how_to_guide.txt").cues)
     assert any(cue.startswith("brand's own reply") for cue in score(scorer, "brand_reply.txt").cues)
+
+
+@pytest.mark.parametrize("text", [
+    "After a month with Acme, the new dashboard is fast and clear",
+    "Two weeks into Acme: sync has been rock solid, the team loves it",
+    "Thoughts on Acme after a month: pricing is fair for what you get",
+])
+def test_how_long_something_was_used_is_not_a_complaint(scorer, text):
+    # "after a month" once counted as waiting, a stated failure, and praise beside a failure reads as sarcasm
+    result = scorer.score(text)
+    assert not result.complaint, (result.complaint_score, result.cues)
+
+
+@pytest.mark.parametrize("text", [
+    "Still no refund from Acme after a month",
+    "Acme broadband down for 3 days now, not acceptable",
+])
+def test_how_long_a_failure_lasted_still_counts(scorer, text):
+    result = scorer.score(text)
+    assert result.complaint and any(cue.startswith("how long:") for cue in result.cues), result

@@ -55,8 +55,9 @@ _TEXT_RATING = re.compile(r"(?P<glyphs>[★☆]{5})|(?<![\d.])(?P<digit>[1-5])(?
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 # Families that say something went wrong with a product or service: negative tone beside one of them is
-# grounded. "feeling" (ugh, annoyed) says only that the writer is unhappy.
-FAILURE_FAMILIES = frozenset(f.name for f in FAMILIES.values() if not f.counter) - {"feeling", "intensity"}
+# grounded. "feeling" (ugh, annoyed) says only that the writer is unhappy, "duration" only that time passed.
+FAILURE_FAMILIES = (frozenset(f.name for f in FAMILIES.values() if not f.counter)
+                    - {"feeling", "intensity", "duration"})
 # Signal names, in the order the model file stores their weights.
 FAMILY_SIGNALS = tuple(f"cue:{name}" for name in FAMILIES if name != "intensity")
 TONE_SIGNALS = ("tone:negative", "tone:positive", "tone:negative beside a failure", "tone:positive beside a failure")

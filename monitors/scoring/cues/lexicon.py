@@ -31,6 +31,9 @@ class Cue:
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("failure", 3.0),
     Family("waiting", 3.0),
+    # how long something has gone on: a complaint's detail ("down for 3 days"), but as often a review's ("after a
+    # month with it, I love it"), so it is a family of its own and never by itself a stated failure
+    Family("duration", 0.7, prefix="how long: "),
     Family("money", 2.6),
     Family("repeat", 1.8),
     Family("churn", 2.4),
@@ -153,7 +156,7 @@ CUES: tuple[Cue, ...] = (
                         r"|get|got) (?:passed|pushed|transferred|bounced|fobbed) (?:around|from|off)|(?:chasing"
                         r"|chased) (?:this|it|up|you|them|for)|(?:call|line|chat) (?:got |keeps |was )?(?:dropped"
                         r"|disconnected|cut off)"),
-    Cue("waiting", 0.7, r"(?:for|over|after|nearly|almost|than|past|last|been|it'?s been) (?:\d+|an?|two|three|four"
+    Cue("duration", 0.7, r"(?:for|over|after|nearly|almost|than|past|last|been|it'?s been) (?:\d+|an?|two|three|four"
                         r"|five|six|seven|eight|nine|ten|several|many|few) (?:\+ )?(?:more )?(?:hours?|hrs|days?"
                         r"|weeks?|wks|months?)|(?:days|weeks|months) (?:later|now)"),
 
