@@ -120,31 +120,51 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None, corre
 
 def contributions(features: Features, model: LinearModel, correction: Correction = NONE) -> list[tuple[str, float]]:
     """(plain-words name, log-odds) of everything that moved the score, merged per word, largest effect first."""
-    merged: dict[str, float] = {}
-    words, char_parts, signals = model.shares(features)
-    for gram, value in words.items():
-        key = f'"{gram}"'
-        merged[key] = merged.get(key, 0.0) + value
-    logit = model.intercept + sum(words.values()) + sum(char_parts.values()) + sum(signals.values())
-    for part in [*(Part("signal", name, value) for name, value in signals.items()),
-                 *_hand_set(features, model, logit)]:
-        name = _name(part, features)
-        merged[name] = merged.get(name, 0.0) + part.value
-    for word, value in char_parts.items():  # the character n-grams' share, by the word they were read from
-        key = f'"{word}"'
-        merged[key] = merged.get(key, 0.0) + value
-    for word, value in (correction.parts(features.unigrams) if correction is not NONE else ()):
-        key = "your team's verdicts" if word == "bias" else f'"{word}" (your team\'s verdicts)'
-        merged[key] = merged.get(key, 0.0) + value
-    return sorted(merged.items(), key=lambda item: -abs(item[1]))
+    ranked = sorted(_merged(features, model, correction).items(), key=lambda item: -abs(item[1]))
+    return [(_label(key, features), value) for key, value in ranked]
 
 
 def reasons(features: Features, model: LinearModel, correction: Correction = NONE, *, toward: bool = True,
             limit: int = REASONS) -> tuple[str, ...]:
-    """The `limit` features that pushed most towards the verdict (complaint when `toward`)."""
-    found = [name for name, value in contributions(features, model, correction)
-             if (value > 0.05 if toward else value < -0.05)]
-    return tuple(found[:limit])
+    """The `limit` features that pushed most towards the verdict (complaint when `toward`). Only those are put
+    in words: naming every feature cost more than scoring the text."""
+    merged = _merged(features, model, correction)
+    pushing = [(value, key) for key, value in merged.items() if (value > 0.05 if toward else value < -0.05)]
+    pushing.sort(key=lambda item: -abs(item[0]))
+    return tuple(_label(key, features) for _, key in pushing[:limit])
+
+
+# keys of `_merged` besides words (str) and bigrams (pairs); no token holds a NUL
+_SIGNAL, _TEAM = "\x00signal:", "\x00team:"
+
+
+def _merged(features: Features, model: LinearModel, correction: Correction) -> dict:
+    """Each feature's log-odds, merged per word: a key is a word (its unigram and character n-grams together), a
+    bigram as a pair, or a signal's or the team correction's name behind its prefix."""
+    merged = model.shares_by_word(features)
+    model_signals = model.signals
+    signals = {name: model_signals[name] * value for name, value in features.signals.items() if name in model_signals}
+    logit = model.intercept + sum(merged.values()) + sum(signals.values())
+    for name, value in signals.items():
+        merged[_SIGNAL + name] = value
+    for part in _hand_set(features, model, logit):
+        key = _SIGNAL + part.name
+        merged[key] = merged.get(key, 0.0) + part.value
+    for word, value in (correction.parts(features.unigrams) if correction is not NONE else ()):
+        key = _TEAM + word
+        merged[key] = merged.get(key, 0.0) + value
+    return merged
+
+
+def _label(key, features: Features) -> str:  # noqa: ANN001 - a key of `_merged`
+    if isinstance(key, tuple):
+        return f'"{key[0]} {key[1]}"'
+    if key.startswith(_SIGNAL):
+        return _name(Part("signal", key[len(_SIGNAL):], 0.0), features)
+    if key.startswith(_TEAM):
+        word = key[len(_TEAM):]
+        return "your team's verdicts" if word == "bias" else f'"{word}" (your team\'s verdicts)'
+    return f'"{key}"'
 
 
 def _name(part: Part, features: Features) -> str:

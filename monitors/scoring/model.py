@@ -94,6 +94,35 @@ class LinearModel:
         return (self._word_shares(features), self._char_shares(features.unigrams),
                 {name: self.signals[name] * value for name, value in features.signals.items() if name in self.signals})
 
+    def shares_by_word(self, features: Features) -> dict:
+        """The word and character blocks' contributions to `logit`, merged per word: a key is a word (its
+        unigram and its character n-grams together) or a known bigram as a pair (first, second). What an
+        explanation needs, without naming every n-gram."""
+        tables = self._tables
+        unigrams = features.unigrams & tables.unigrams
+        pairs = _known_pairs(features.tokens, tables.follows)
+        dot, square = tables.dot, tables.square
+        squares = sum(map(square.__getitem__, unigrams)) + sum(map(square.__getitem__, pairs))
+        merged: dict = {}
+        if squares:
+            scale = 1.0 / math.sqrt(squares)
+            for key in unigrams:
+                merged[key] = dot[key] * scale
+            for key in pairs:
+                merged[key] = dot[key] * scale
+        words = features.unigrams
+        self._char_block(words)  # every word's pair is now remembered
+        remembered, sizes = self._per_word, self._per_word.sizes
+        size = sum(map(sizes.__getitem__, words))
+        if size:
+            scale = 1.0 / math.sqrt(size)
+            get = merged.get
+            for word in words:
+                value = remembered[word]
+                if value:
+                    merged[word] = get(word, 0.0) + value * scale
+        return merged
+
     # word n-grams: idf, scaled to unit length over the known n-grams present, dotted with the weights
 
     def _word_block(self, features: Features) -> float:
