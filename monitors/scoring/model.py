@@ -35,7 +35,7 @@ _WORDS_REMEMBERED = 100_000  # per-word character scores kept (a few MB), agains
 
 class _WordTables(NamedTuple):
     unigrams: frozenset[str]
-    follows: dict[str, set[str]]  # first word of a known bigram -> its second words
+    pairs: frozenset[tuple[str, str]]  # the known bigrams, as (first, second)
     dot: dict  # unigram or pair -> idf x weight
     square: dict  # unigram or pair -> idf squared
 
@@ -100,7 +100,7 @@ class LinearModel:
         explanation needs, without naming every n-gram."""
         tables = self._tables
         unigrams = features.unigrams & tables.unigrams
-        pairs = _known_pairs(features.tokens, tables.follows)
+        pairs = _known_pairs(features.tokens, tables.pairs)
         dot, square = tables.dot, tables.square
         squares = sum(map(square.__getitem__, unigrams)) + sum(map(square.__getitem__, pairs))
         merged: dict = {}
@@ -128,14 +128,14 @@ class LinearModel:
     def _word_block(self, features: Features) -> float:
         tables = self._tables
         unigrams = features.unigrams & tables.unigrams  # a set operation: the loop over the text runs in C
-        pairs = _known_pairs(features.tokens, tables.follows)
+        pairs = _known_pairs(features.tokens, tables.pairs)
         dot = sum(map(tables.dot.__getitem__, unigrams)) + sum(map(tables.dot.__getitem__, pairs))
         squares = sum(map(tables.square.__getitem__, unigrams)) + sum(map(tables.square.__getitem__, pairs))
         return dot / math.sqrt(squares) if squares else 0.0
 
     def _word_shares(self, features: Features) -> dict[str, float]:
         tables = self._tables
-        known = [*(features.unigrams & tables.unigrams), *_known_pairs(features.tokens, tables.follows)]
+        known = [*(features.unigrams & tables.unigrams), *_known_pairs(features.tokens, tables.pairs)]
         squares = sum(tables.square[key] for key in known)
         if not squares:
             return {}
@@ -144,17 +144,17 @@ class LinearModel:
 
     @cached_property
     def _tables(self) -> "_WordTables":
-        unigrams, follows, dot, square = set(), {}, {}, {}
+        unigrams, pairs, dot, square = set(), set(), {}, {}
         for gram, (idf, weight) in self.words.items():
             first, space, second = gram.partition(" ")
             key = (first, second) if space else gram
             if space:
-                follows.setdefault(first, set()).add(second)
+                pairs.add(key)
             else:
                 unigrams.add(key)
             dot[key] = idf * weight
             square[key] = idf * idf
-        return _WordTables(frozenset(unigrams), follows, dot, square)
+        return _WordTables(frozenset(unigrams), frozenset(pairs), dot, square)
 
     # character n-grams, per word (see the module's docstring)
 
@@ -221,9 +221,10 @@ class LinearModel:
             out.write(json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode())
 
 
-def _known_pairs(tokens: list[str], follows: dict[str, set[str]]) -> set[tuple[str, str]]:
-    """The known bigrams present, as pairs: a tuple is built only for a pair the model knows."""
-    return {(a, b) for a, b in zip(tokens, tokens[1:]) if a in follows and b in follows[a]}
+def _known_pairs(tokens: list[str], known: frozenset[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The known bigrams present, as pairs: zip builds them and the intersection picks the known ones, both in C
+    (three times cheaper than testing each pair in Python)."""
+    return known.intersection(zip(tokens, tokens[1:]))
 
 
 def load(path: Path) -> LinearModel:
