@@ -76,3 +76,29 @@ def test_other_errors_are_not_taken_for_an_outage(proxied):
     with pytest.raises(sa.exc.ProgrammingError):
         guard.run(bad_query)
     assert guard.failures == 0
+
+
+def test_the_scheduled_jobs_of_a_worker_log_an_outage_in_one_line_each(proxied, caplog, monkeypatch):
+    from pathlib import Path
+
+    from bot.runtime import Runtime
+    from monitors.config import Secrets
+    from monitors.configure import parse_config
+    from tests.test_first_run import wait_for
+
+    proxy, engine = proxied
+    feed = (Path(__file__).resolve().parents[1] / "examples" / "feeds" / "reviews.xml").as_uri()
+    config = parse_config({"brands": [{"name": "Acme", "query": "acme"}],
+                           "sources": [{"name": "reviews", "kind": "feed", "url": feed}]})
+    url = engine.url.render_as_string(hide_password=False)
+    runtime = Runtime.build(config, Secrets.from_env({"DATABASE_URL": url}))
+    caplog.set_level(logging.INFO)
+    proxy.off()
+    try:
+        runtime.start_scheduler()  # poll, spikes and digest run at once
+        wait_for(lambda: outage_lines(caplog), timeout=60, what="the outage line")
+        wait_for(lambda: runtime.db_guard.failures >= 1, timeout=10, what="the failure count")
+    finally:
+        runtime.close()
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records), caplog.text
+    assert len(outage_lines(caplog)) == runtime.db_guard.failures  # one line per failure, nothing else
