@@ -16,7 +16,8 @@ from tests.test_first_run import EARFUL, _env, example_config, wait_for
 
 class Worker:
     def __init__(self, config, tmp_path, database_url: str):
-        self.process = subprocess.Popen(EARFUL + ["--config", str(config)], env=_env(tmp_path, DATABASE_URL=database_url),
+        env = _env(tmp_path, DATABASE_URL=database_url)
+        self.process = subprocess.Popen(EARFUL + ["--config", str(config)], env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, cwd=tmp_path)
         self.out: list[str] = []
