@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import utcnow
 from bot.console import ConsoleDeliverer
+from bot.dbguard import DatabaseGuard
 from bot.metrics import ITEMS_INGESTED, POLL_CYCLE
 from bot.outbox.delivery import Deliverer
 from bot.outbox.dispatcher import Dispatcher
@@ -53,6 +54,8 @@ class Runtime:
     spike_watch: SpikeWatch | None = field(default=None, repr=False)
     # told after each source of a poll cycle: (outcome, done, total); `earful run` shows long cycles' progress
     on_poll_progress: Callable[[SourceOutcome, int, int], None] | None = field(default=None, repr=False)
+    # one shared pause for every job while the database is unreachable
+    db_guard: DatabaseGuard = field(default_factory=DatabaseGuard, repr=False)
 
     @classmethod
     def build(cls, config: Config, secrets: Secrets, *, clock: Callable[[], datetime] = utcnow) -> "Runtime":
@@ -146,19 +149,20 @@ class Runtime:
 
     def start_scheduler(self) -> BackgroundScheduler:
         schedule = self.config.schedule
+        guard = self.db_guard.wrap  # while the database is unreachable, every job pauses calmly
         scheduler = BackgroundScheduler(timezone=schedule.timezone, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
-        scheduler.add_job(self.poll_job, "interval", seconds=POLL_TICK_SECONDS, id="poll",
+        scheduler.add_job(guard(self.poll_job), "interval", seconds=POLL_TICK_SECONDS, id="poll",
                           next_run_time=self.clock())
-        scheduler.add_job(self.outbox_job, "interval", seconds=schedule.outbox_interval, id="outbox")
-        scheduler.add_job(self.sweep_job, "interval", seconds=schedule.sla_sweep_interval, id="sweep")
-        scheduler.add_job(self.reply_job, "interval", seconds=REPLY_TICK_SECONDS, id="replies")
-        scheduler.add_job(self.spike_job, "interval", seconds=schedule.spike_check_interval, id="spikes",
+        scheduler.add_job(guard(self.outbox_job), "interval", seconds=schedule.outbox_interval, id="outbox")
+        scheduler.add_job(guard(self.sweep_job), "interval", seconds=schedule.sla_sweep_interval, id="sweep")
+        scheduler.add_job(guard(self.reply_job), "interval", seconds=REPLY_TICK_SECONDS, id="replies")
+        scheduler.add_job(guard(self.spike_job), "interval", seconds=schedule.spike_check_interval, id="spikes",
                           next_run_time=self.clock())
         # checked every minute rather than fired once at the digest time, so a worker that was down catches up
-        scheduler.add_job(self.digest_job, "interval", seconds=DIGEST_TICK_SECONDS, id="digest",
+        scheduler.add_job(guard(self.digest_job), "interval", seconds=DIGEST_TICK_SECONDS, id="digest",
                           next_run_time=self.clock())
-        scheduler.add_job(self.retention_job, "interval", seconds=RETENTION_TICK_SECONDS, id="retention")
+        scheduler.add_job(guard(self.retention_job), "interval", seconds=RETENTION_TICK_SECONDS, id="retention")
         scheduler.start()
         self.scheduler = scheduler
         return scheduler

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -79,12 +81,60 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class DatabaseDown(StorageError):
+    """The server is not reachable now but may be soon (refused, timed out, starting up or shutting down)."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+# what a server that is down, restarting or not yet up answers; anything else (a wrong database name, a bad
+# password, an unknown host) will not get better by waiting
+_DOWN_SIGNS = ("connection refused", "timeout expired", "timed out", "the database system is starting up",
+               "the database system is shutting down", "the database system is in recovery mode",
+               "server closed the connection unexpectedly", "connection reset", "no route to host",
+               "temporary failure in name resolution", "network is unreachable", "too many connections")
+
+
+def is_down_reason(reason: str) -> bool:
+    return any(sign in reason.lower() for sign in _DOWN_SIGNS)
+
+
+def wait_for_database(url: str, *, stop: threading.Event, say: Callable[[str], None], poll: float = 2.0,
+                      say_every: float = 60.0, monotonic: Callable[[], float] = time.monotonic) -> bool:
+    """Return once the database at `url` answers (True), or when `stop` is set first (False). While it is down,
+    `say` is told so at once and then once every `say_every` seconds; a permanent problem raises StorageError."""
+    engine = make_engine(url)  # a URL that is not one raises here, at once
+    if engine.dialect.name != "postgresql":  # a SQLite file is there or is created; nothing to wait for
+        engine.dispose()
+        return True
+    said_at: float | None = None
+    try:
+        while not stop.is_set():
+            try:
+                check_connection(engine)
+                return True
+            except DatabaseDown as exc:
+                if said_at is None or monotonic() - said_at >= say_every:
+                    say(f"waiting for the database at {shown_url(url)}: {exc.reason}")
+                    said_at = monotonic()
+            stop.wait(poll)
+        return False
+    finally:
+        engine.dispose()
+
+
 def check_connection(engine: sa.Engine) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        lines = [line.strip() for line in str(exc.orig or exc).strip().splitlines() if line.strip()]
+        reason = lines[0] if lines else type(exc).__name__
+        if engine.dialect.name == "postgresql" and is_down_reason(" ".join(lines)):
+            raise DatabaseDown(f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: "
+                               f"{reason}", reason) from None
         raise StorageError(f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: {reason}") from None
 
 

@@ -15,7 +15,7 @@ from bot.cli import app
 from bot.cli._common import ConfigOption, err, fail, load_or_exit, setup_logging
 from monitors.config import Secrets
 from monitors.heap import settle_after_startup
-from storage.db import StorageError, shown_url
+from storage.db import StorageError, shown_url, wait_for_database
 
 
 @app.command()
@@ -30,14 +30,19 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
     secrets = Secrets.from_env()
     for problem in secrets.problems():
         raise fail(f"environment: {problem}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        # a worker started before its database (a reboot, a compose file) waits for it rather than exiting
+        if not wait_for_database(secrets.database_url, stop=stop, say=lambda line: err.print(line, soft_wrap=True)):
+            return
         runtime = Runtime.build(loaded, secrets)
     except StorageError as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        return
     settle_after_startup()
     runtime.on_poll_progress = _progress_printer()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # one listener for Slack's HTTP mode, push sources and /healthz, when any is needed (see bot/http/face.py)
     from bot.http.face import HttpSetupError, open_http
 

@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ from monitors.config import SlackConfig
 from storage.cases import CaseNotFound, cases_by_id
 from storage.db import session_scope
 from storage.models import Outbox
+from storage.pacing import carry_over, give_back_slot, reserve_slot
 from storage.outbox import lease_due, mark_failed, mark_retry, mark_sent, release, sent_since
 
 log = logging.getLogger(__name__)
@@ -61,25 +62,29 @@ def retry_delay(attempts: int) -> float:
 
 
 class Pacer:
-    """About `rate` sends per second per channel, measured on a monotonic clock."""
+    """About `rate` sends per second per channel, shared by every worker through the database (`slack_pace`).
 
-    def __init__(self, rate: float, monotonic: Callable[[], float]):
+    `reserve` books the channel's next slot and says how long to wait for it; the slot counts against the rate
+    whether the send then works or fails. A name and the id Slack answers with are one channel: once the id is
+    known, slots are booked under it."""
+
+    def __init__(self, engine: sa.Engine, rate: float, clock: Callable[[], datetime]):
+        self.engine = engine
         self.interval = 1.0 / rate
-        self.monotonic = monotonic
-        self._last: dict[str, float] = {}
+        self.clock = clock
         self._aliases: dict[str, str] = {}
 
     def alias(self, name: str, channel_id: str) -> None:
         """A card posted to '#support' answers with the channel's id; both name one channel."""
-        if name != channel_id:
+        if name != channel_id and self._aliases.get(name) != channel_id:
             self._aliases[name] = channel_id
+            carry_over(self.engine, name, channel_id)
 
-    def wait(self, channel: str) -> float:
-        last = self._last.get(self._aliases.get(channel, channel))
-        return 0.0 if last is None else max(0.0, last + self.interval - self.monotonic())
-
-    def sent(self, channel: str) -> None:
-        self._last[self._aliases.get(channel, channel)] = self.monotonic()
+    def reserve(self, channel: str) -> tuple[float, Callable[[], None]]:
+        """Seconds to wait before sending to `channel`, and a callable that gives the slot back unused."""
+        key, now = self._aliases.get(channel, channel), self.clock()
+        wait = reserve_slot(self.engine, key, interval=self.interval, now=now)
+        return wait, lambda: give_back_slot(self.engine, key, interval=self.interval, wait=wait, now=now)
 
 
 @dataclass
@@ -93,14 +98,14 @@ class _Run:
 class Dispatcher:
     def __init__(self, engine: sa.Engine, deliverer: Deliverer, slack: SlackConfig, *,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                 budget: float = 10.0):
+                 budget: float = 10.0, wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.engine = engine
         self.deliverer = deliverer
         self.slack = slack
         self.sleep = sleep
         self.monotonic = monotonic
         self.budget = budget  # seconds one run may spend waiting on channel rates
-        self.pacer = Pacer(slack.messages_per_second, monotonic)
+        self.pacer = Pacer(engine, slack.messages_per_second, wall_clock)
         self.paused_until: datetime | None = None
         self.failures = 0  # consecutive transient failures: the pause grows with them
         self._lock = threading.Lock()
@@ -242,9 +247,10 @@ class Dispatcher:
     # -- sending ----------------------------------------------------------------------------------------------
 
     def _pace(self, run: _Run, channel: str) -> None:
-        wait = self.pacer.wait(channel)
+        wait, give_back = self.pacer.reserve(channel)
         if wait > 0:
             if self.monotonic() + wait > run.deadline:
+                give_back()
                 raise _OutOfTime()
             self.sleep(wait)
 
@@ -258,23 +264,15 @@ class Dispatcher:
             if found is not None:
                 log.info("outbox row %s had already reached Slack; not posting it again", key)
                 return found
-        self._pace(run, channel)
-        try:
-            channel_id, ts = self.deliverer.post(channel=channel, message=replace(message, key=key),
-                                                 thread_ts=thread_ts)
-        except BaseException:
-            self.pacer.sent(channel)  # a failed try still counts against the channel's rate
-            raise
+        self._pace(run, channel)  # the slot counts against the channel's rate even if the post fails
+        channel_id, ts = self.deliverer.post(channel=channel, message=replace(message, key=key),
+                                             thread_ts=thread_ts)
         self.pacer.alias(channel, channel_id)
-        self.pacer.sent(channel)
         return channel_id, ts
 
     def _update(self, run: _Run, *, channel: str, ts: str, message: Message) -> None:
         self._pace(run, channel)
-        try:
-            self.deliverer.update(channel=channel, ts=ts, message=message)
-        finally:
-            self.pacer.sent(channel)
+        self.deliverer.update(channel=channel, ts=ts, message=message)
 
     def _upload(self, run: _Run, row: Outbox, *, channel: str, ts: str, filename: str,
                 chart: Callable[[], tuple[bytes, str]]) -> tuple[str, str]:
@@ -294,8 +292,6 @@ class Dispatcher:
             if exc.blocked:  # e.g. no files:write scope
                 raise DeliveryError(f"the chart was not uploaded: {exc}", permanent=True) from exc
             raise
-        finally:
-            self.pacer.sent(channel)
         return channel, file_id
 
 
