@@ -163,9 +163,18 @@ class Runtime:
         self.scheduler = scheduler
         return scheduler
 
+    def stop(self) -> None:
+        """Ask every job to end now (Ctrl-C): a poll drops its fetches and hands its sources back, the outbox
+        finishes the send it is in and hands the rest back. close() then waits only for that."""
+        self.poller.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+
     def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.dispatcher is not None:
+            self.dispatcher.wait_idle(timeout=15)  # a send on another thread (a click's card update)
         self.poller.close()
         self.fetcher.close()
         self.engine.dispose()
