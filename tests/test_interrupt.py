@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 import sqlalchemy as sa
@@ -113,3 +115,62 @@ def test_ctrl_c_stops_run_at_once_and_says_what_stays_queued(tmp_path, feed_serv
     assert "Traceback" not in out, out
     assert "stopping… (Ctrl-C again quits at once)" in out
     assert [name for name, owner in _leases(tmp_path) if owner is not None] == []
+
+
+def test_a_poll_does_not_wait_for_the_outbox_to_drain(sqlite_engine, feed_server, tmp_path):
+    """Runtime.poll_job used to send every queued card itself before returning; now it wakes the outbox job."""
+    from bot.runtime import Runtime
+    from monitors.config import Secrets
+    from monitors.configure import load_config
+
+    feed_server.route("/fast.xml", body=FEED, headers={"Content-Type": "application/rss+xml"})
+    config = load_config(_write(tmp_path, feed_server))
+    runtime = Runtime.build(config, Secrets(slack_bot_token=None, slack_app_token=None, slack_signing_secret=None,
+                                            slack_api_url=None, database_url=str(sqlite_engine.url)))
+    released = threading.Event()
+    posting = threading.Event()
+
+    class Slow:
+        def post(self, **kw):
+            posting.set()
+            released.wait(30)
+            return "C1", "1.0"
+
+        def update(self, **kw):
+            pass
+
+    runtime.attach(Slow())
+    try:
+        runtime.start_scheduler()  # its first poll runs at once and finds nothing to send
+        wait_for(lambda: feed_server.hits("/fast.xml") >= 1, what="the first poll")
+        runtime.scheduler.pause_job("poll")
+        time.sleep(0.5)  # the first poll stores what it found
+        now = datetime.now(timezone.utc)
+        complaint = FEED.replace(b"Acme is fine", b"Acme charged me twice and support never answered, refund please")
+        complaint = complaint.replace(b"<guid>1</guid>", b"<guid>2</guid>").replace(
+            b"Fri, 06 Nov 2026 10:00:00 GMT", format_datetime(now, usegmt=True).encode())
+        feed_server.route("/fast.xml", body=complaint, headers={"Content-Type": "application/rss+xml"})
+        runtime.clock = lambda: datetime.now(timezone.utc) + timedelta(hours=1)  # the source is due again
+        finished = threading.Event()
+        threading.Thread(target=lambda: (runtime.poll_job(), finished.set()), daemon=True).start()
+        wait_for(posting.is_set, what="a card being sent")
+        assert finished.wait(10), "the poll waited for the outbox"
+    finally:
+        released.set()
+        runtime.stop()
+        runtime.close()
+
+
+def _write(tmp_path, feed_server):
+    path = tmp_path / "earful.toml"
+    path.write_text(f"""
+[[brands]]
+name = "Acme"
+query = "acme"
+
+[[sources]]
+name = "fast"
+kind = "feed"
+url = "{feed_server.url('/fast.xml')}"
+""")
+    return path
