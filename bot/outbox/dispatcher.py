@@ -273,7 +273,15 @@ class Dispatcher:
         key = rows[0].dedupe_key
         finder = getattr(self.deliverer, "find_posted", None)
         if finder is not None and any(row.attempts > 1 for row in rows):
-            found = finder(channel=channel, key=key, thread_ts=thread_ts, since=_first_try(rows, run.now))
+            try:
+                found = finder(channel=channel, key=key, thread_ts=thread_ts, since=_first_try(rows, run.now))
+            except DeliveryError as exc:
+                if exc.retry_after is not None or exc.outage:
+                    raise  # a 429 or an outage pauses every send, as the post itself would
+                # an error of its own (unknown to us): this row waits and looks again, and posts only once it
+                # knows its earlier try did not arrive; the other rows go on
+                raise NotYet(f"could not look for an earlier try: {exc}",
+                             until=run.now + timedelta(seconds=retry_delay(max(row.attempts for row in rows))))
             if found is not None:
                 log.info("outbox row %s had already reached Slack; not posting it again", key)
                 return found
