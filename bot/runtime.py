@@ -85,7 +85,19 @@ class Runtime:
             if outcome.error:
                 log.warning("source %s: %s", outcome.name, outcome.error)
         if outcomes and self.dispatcher:
-            self.outbox_job()  # new cards go out now rather than at the next outbox tick
+            self.wake_outbox()  # new cards go out now rather than at the next outbox tick
+
+    def wake_outbox(self) -> None:
+        """Run the outbox job now on its own thread (the scheduler's), so the caller does not wait for every
+        send: a poll, a sweep or a digest would otherwise hold its next tick until the queue drained. Without a
+        running scheduler (a direct call), it sends inline."""
+        if self.scheduler is not None and self.scheduler.running:
+            try:
+                self.scheduler.modify_job("outbox", next_run_time=datetime.now(self.scheduler.timezone))
+                return
+            except Exception:  # noqa: BLE001 - the job is gone (shutting down): nothing more to send now
+                return
+        self.outbox_job()
 
     def outbox_job(self) -> None:
         if self.dispatcher is not None:
@@ -101,7 +113,7 @@ class Runtime:
             swept = sweep(session=session, policy=policy_of(self.config.complaints), slack=self.config.slack,
                           now=now)
         if (swept.reminded or swept.escalated or swept.backlog) and self.dispatcher is not None:
-            self.outbox_job()
+            self.wake_outbox()
 
     def reply_job(self) -> None:
         """Re-read unanswered cases' public threads for the brand's own replies."""
@@ -110,7 +122,7 @@ class Runtime:
                 seconds=self.config.complaints.reply_check_interval))
         result = self.reply_watch.run_once(self.clock())
         if result.answered and self.dispatcher is not None:
-            self.outbox_job()
+            self.wake_outbox()
 
     def digest_job(self) -> None:
         """Bring the mention rollup up to date, then enqueue the digests that are due (exactly once across
@@ -124,7 +136,7 @@ class Runtime:
             enqueued = enqueue_due(session=session, schedules=schedules(self.config), now=now,
                                    owner=worker_name())
         if enqueued and self.dispatcher is not None:
-            self.outbox_job()
+            self.wake_outbox()
 
     def retention_job(self) -> None:
         """Prune old mentions, sent outbox rows and closed cases' old events, once an hour across workers.
@@ -145,7 +157,7 @@ class Runtime:
         if self.spike_watch is None:  # keeps each brand's detector in memory between runs
             self.spike_watch = SpikeWatch(self.engine, self.config, owner=worker_name())
         if self.spike_watch.check(self.clock()) and self.dispatcher is not None:
-            self.outbox_job()
+            self.wake_outbox()
 
     def start_scheduler(self) -> BackgroundScheduler:
         schedule = self.config.schedule
@@ -167,9 +179,18 @@ class Runtime:
         self.scheduler = scheduler
         return scheduler
 
+    def stop(self) -> None:
+        """Ask every job to end now (Ctrl-C): a poll drops its fetches and hands its sources back, the outbox
+        finishes the send it is in and hands the rest back. close() then waits only for that."""
+        self.poller.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+
     def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.dispatcher is not None:
+            self.dispatcher.wait_idle(timeout=15)  # a send on another thread (a click's card update)
         self.poller.close()
         self.fetcher.close()
         self.engine.dispose()

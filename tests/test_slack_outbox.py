@@ -369,3 +369,22 @@ def test_a_run_stops_waiting_when_its_time_budget_is_spent(sqlite_engine, slack)
 
         waiting = session.exec(select(Outbox).where(Outbox.status == "pending")).all()
     assert all(row.attempts == 0 for row in waiting)  # handed back, not counted as failures
+
+
+def test_an_unknown_error_looking_for_an_earlier_try_holds_back_that_row_only(engine, slack):
+    triage = Triage(engine, slack, timeout=0.3)
+    first, = triage.complaints("refund please")
+    slack.fail("lost_response", times=1, methods=("chat.postMessage",))
+    triage.deliver()
+    assert triage.outbox() == {"pending": 1}
+    second, = triage.complaints("still broken")
+    slack.fail("something_new", times=1, methods=("conversations.history",))
+    triage.clock.advance(seconds=10)
+    while triage.dispatcher.run_once(triage.clock.now):
+        pass
+    paused = triage.dispatcher.paused_until  # the lost answer's pause ran out long ago; no new one
+    assert paused is None or paused <= triage.clock.now, paused
+    assert cards_per_case(triage, [second]) == {second: 1}  # the other row went out
+    run_for(triage, seconds=120, step=5)
+    assert cards_per_case(triage, [first, second]) == {first: 1, second: 1}  # and nothing twice
+    assert triage.outbox() == {"sent": 2}

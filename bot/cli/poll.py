@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Optional
 
@@ -12,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli import app
-from bot.cli._common import ConfigOption, fail, load_or_exit, setup_logging
+from bot.cli._common import ConfigOption, err, fail, load_or_exit, setup_logging
+from bot.cli.interrupt import EXIT_INTERRUPTED, Interrupts
 from monitors.config import Secrets
 from monitors.heap import settle_after_startup
 from storage.db import StorageError
@@ -36,20 +38,35 @@ def poll(
         runtime = Runtime.build(loaded, Secrets.from_env())
     except StorageError as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:  # Ctrl-C while the database was being opened: nothing was leased yet
+        err.print("poll interrupted before any source was polled", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     settle_after_startup()
     out = Console()
+    # Ctrl-C stops the cycle: fetches in flight are dropped and the sources not done are handed back
+    interrupts = Interrupts(runtime.poller.stop, signals=(signal.SIGINT, signal.SIGTERM))
+    outcomes, skipped, total = [], [], 0
     try:
-        with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+        with interrupts, Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("{task.description}"), TimeElapsedColumn(),
+                                  console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("", total=None)
 
-            def advance(outcome, done, total):
-                progress.update(task, completed=done, total=total, description=outcome.name)
+            def advance(outcome, done, count):
+                nonlocal total
+                total = count
+                progress.update(task, completed=done, total=count, description=outcome.name)
 
             outcomes = runtime.poller.poll_due(runtime.clock(), all_enabled=True, on_progress=advance)
-        skipped = _not_polled(runtime, {o.name for o in outcomes})
+        if not interrupts.stopping.is_set():
+            skipped = _not_polled(runtime, {o.name for o in outcomes})
     finally:
         runtime.close()
+    if interrupts.stopping.is_set():
+        left = f" of {total}" if total else ""
+        err.print(f"poll interrupted after {len(outcomes)}{left} source(s); the others were handed back and the "
+                  "next poll takes them", markup=False)
+        raise typer.Exit(interrupts.exit_code)
     table = Table(title=f"{len(outcomes)} source(s) polled", title_justify="left")
     for column in ("source", "kind", "fetched", "new", "complaints", "errors"):
         table.add_column(column, justify="right" if column in ("fetched", "new", "complaints") else "left")

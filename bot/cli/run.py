@@ -13,6 +13,7 @@ import typer
 
 from bot.cli import app
 from bot.cli._common import ConfigOption, err, fail, load_or_exit, setup_logging
+from bot.cli.interrupt import EXIT_INTERRUPTED, Interrupts
 from monitors.config import Secrets
 from monitors.heap import settle_after_startup
 from storage.db import StorageError, shown_url, wait_for_database
@@ -39,10 +40,18 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
         runtime = Runtime.build(loaded, secrets)
     except StorageError as exc:
         raise fail(str(exc)) from None
-    except KeyboardInterrupt:
-        return
+    except KeyboardInterrupt:  # Ctrl-C while waiting for the database or opening it
+        err.print("stopped before starting", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     settle_after_startup()
     runtime.on_poll_progress = _progress_printer()
+
+    def stopping() -> None:
+        stop.set()
+        runtime.stop()
+
+    interrupts = Interrupts(stopping, signals=(signal.SIGINT, signal.SIGTERM))
+    interrupts.__enter__()
     # one listener for Slack's HTTP mode, push sources and /healthz, when any is needed (see bot/http/face.py)
     from bot.http.face import HttpSetupError, open_http
 
@@ -68,12 +77,33 @@ def run(config: Optional[Path] = ConfigOption, verbose: bool = typer.Option(Fals
         pass
     finally:
         if failed_start is None:
-            err.print("stopping…")
+            err.print("stopping… (Ctrl-C again quits at once)", markup=False)
+        runtime.stop()
         if http is not None:
             http.close()
         runtime.close()
+        interrupts.__exit__()
     if failed_start is not None:
         raise fail(failed_start)
+    queued = _queued(runtime)
+    if queued:
+        err.print(f"{queued} message{'s' if queued != 1 else ''} stay{'' if queued != 1 else 's'} queued; "
+                  "they go out when Earful next starts", markup=False)
+    if interrupts.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _queued(runtime) -> int:
+    from storage.db import session_scope
+    from storage.outbox import pending_count
+
+    try:  # a disposed engine opens a fresh connection when asked
+        with session_scope(runtime.engine) as session:
+            return pending_count(session=session)
+    except Exception:  # noqa: BLE001 - only a courtesy line
+        return 0
+    finally:
+        runtime.engine.dispose()
 
 
 def _cannot_listen(runtime, exc: OSError) -> str:

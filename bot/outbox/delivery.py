@@ -21,8 +21,9 @@ class DeliveryError(Exception):
     is malformed, the card was deleted). `blocked`: a person must fix something (invite the bot, new token)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False,
-                 blocked: bool = False, everything: bool = False):
+                 blocked: bool = False, everything: bool = False, outage: bool = False):
         super().__init__(message)
+        self.outage = outage  # 5xx or the network: Slack or the way there is in trouble, not this row
         self.retry_after = retry_after
         self.permanent = permanent
         self.blocked = blocked

@@ -97,12 +97,13 @@ class _Run:
 
 class Dispatcher:
     def __init__(self, engine: sa.Engine, deliverer: Deliverer, slack: SlackConfig, *,
-                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], object] | None = None, monotonic: Callable[[], float] = time.monotonic,
                  budget: float = 10.0, wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.engine = engine
         self.deliverer = deliverer
         self.slack = slack
-        self.sleep = sleep
+        self._stopping = threading.Event()
+        self.sleep = sleep or self._stopping.wait  # a wait for a channel's rate ends when Earful stops
         self.monotonic = monotonic
         self.budget = budget  # seconds one run may spend waiting on channel rates
         self.pacer = Pacer(engine, slack.messages_per_second, wall_clock)
@@ -112,16 +113,32 @@ class Dispatcher:
 
     # -- the run --------------------------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """Send nothing more (Earful is stopping): a run in progress finishes the send it is in and hands the
+        rest of its rows back, due at once, for the next start."""
+        self._stopping.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for a run in progress (on another thread) to end; False if it did not within `timeout`."""
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._lock.release()
+        return True
+
     def run_once(self, now: datetime, *, limit: int = 50) -> int:
         """Send what is due; returns how many rows were settled (sent or given up)."""
-        if self.paused_until is not None and now < self.paused_until:
+        if self.stopped or (self.paused_until is not None and now < self.paused_until):
             return 0
         # one run at a time per dispatcher (the pacer's memory is shared); a second caller, e.g. a click that
         # wants its card updated now, waits for the running one and then sends what is due
         if not self._lock.acquire(timeout=self.budget + 30):
             return 0
         try:
-            return self._run(now, limit)
+            return 0 if self.stopped else self._run(now, limit)
         finally:
             self._lock.release()
 
@@ -133,7 +150,7 @@ class Dispatcher:
             steps = self._plan(session, rows, now)
         run = _Run(now=now, deadline=self.monotonic() + self.budget)
         for i, (handler, group) in enumerate(steps):
-            if run.halted:
+            if run.halted or self.stopped:
                 self._release([row for _, rest in steps[i:] for row in rest], now)
                 break
             self._step(run, handler, group)
@@ -253,6 +270,9 @@ class Dispatcher:
                 give_back()
                 raise _OutOfTime()
             self.sleep(wait)
+        if self.stopped:  # nothing more goes out; the row is handed back like one out of time
+            give_back()
+            raise _OutOfTime()
 
     def _post(self, run: _Run, rows: list[Outbox], *, channel: str, message: Message,
               thread_ts: str | None = None) -> tuple[str, str]:
@@ -260,7 +280,15 @@ class Dispatcher:
         key = rows[0].dedupe_key
         finder = getattr(self.deliverer, "find_posted", None)
         if finder is not None and any(row.attempts > 1 for row in rows):
-            found = finder(channel=channel, key=key, thread_ts=thread_ts, since=_first_try(rows, run.now))
+            try:
+                found = finder(channel=channel, key=key, thread_ts=thread_ts, since=_first_try(rows, run.now))
+            except DeliveryError as exc:
+                if exc.retry_after is not None or exc.outage:
+                    raise  # a 429 or an outage pauses every send, as the post itself would
+                # an error of its own (unknown to us): this row waits and looks again, and posts only once it
+                # knows its earlier try did not arrive; the other rows go on
+                raise NotYet(f"could not look for an earlier try: {exc}",
+                             until=run.now + timedelta(seconds=retry_delay(max(row.attempts for row in rows))))
             if found is not None:
                 log.info("outbox row %s had already reached Slack; not posting it again", key)
                 return found

@@ -59,7 +59,7 @@ def as_delivery_error(exc: Exception) -> DeliveryError:
                 seconds = 30.0
             return DeliveryError(f"Slack rate limit: retry after {seconds:g}s", retry_after=seconds)
         if response.status_code >= 500:
-            return DeliveryError(f"Slack answered HTTP {response.status_code}")
+            return DeliveryError(f"Slack answered HTTP {response.status_code}", outage=True)
         if error in PERMANENT:
             detail = "; ".join(response.get("errors", []) or []) if isinstance(response.data, dict) else ""
             return DeliveryError(f"Slack refused the message: {error} {detail}".strip(), permanent=True)
@@ -70,7 +70,7 @@ def as_delivery_error(exc: Exception) -> DeliveryError:
             return DeliveryError(f"Slack: {error} (check SLACK_BOT_TOKEN and the app's scopes)", blocked=True,
                                  everything=True)
         return DeliveryError(f"Slack: {error or 'HTTP ' + str(response.status_code)}")
-    return DeliveryError(f"cannot reach Slack: {type(exc).__name__}: {exc}")
+    return DeliveryError(f"cannot reach Slack: {type(exc).__name__}: {exc}", outage=True)
 
 
 class SlackDeliverer:

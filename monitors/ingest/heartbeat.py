@@ -55,7 +55,8 @@ class LeaseHeartbeat:
             try:
                 with session_scope(self.engine) as session:
                     release_leases(session=session, source_ids=left, owner=self.owner)
-                log.warning("poll cycle stopped early; handed back %d source lease(s)", len(left))
+                # INFO: a stop someone asked for (Ctrl-C) is said by the command, an error by its own line
+                log.info("poll cycle stopped early; handed back %d source lease(s)", len(left))
             except Exception as error:  # noqa: BLE001 - the leases then simply run out
                 log.warning("could not hand back %d source lease(s) (%s); they run out within %ds",
                             len(left), _line(error), self.lease.total_seconds())

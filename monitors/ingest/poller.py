@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ STORE_GROUP_SOURCES = 20
 STORE_GROUP_ROWS = 5_000
 GROUP_WAIT = 0.2  # seconds to wait for another batch to join the ready ones
 GROUP_MAX_DELAY = 1.0  # seconds a ready batch may wait in all
+STOP_CHECK = 0.2  # seconds between looks at the stop flag while nothing finishes
 
 
 @dataclass
@@ -101,6 +103,17 @@ class Poller:
         self.rng = rng or random.Random()
         self.lease = lease
         self.scoring = ScoringPool(pipeline, processes=processes)
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Ask a running cycle to end now (Ctrl-C): what is in flight is dropped, not recorded as failed, and
+        the sources not settled are handed back, so the next poll takes them at once. Later cycles poll nothing."""
+        self._stopping.set()
+        self.fetcher.abort()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
 
     def poll_due(
         self, now: datetime, *, all_enabled: bool = False,
@@ -112,6 +125,8 @@ class Poller:
         storing (this thread; a source's items and its health record always commit together, several sources
         to a transaction when they are ready at once). The sources' leases are short and renewed while the
         cycle runs; those not settled when it stops early are handed back (monitors.ingest.heartbeat)."""
+        if self.stopped:
+            return []
         with session_scope(self.engine) as session:
             self.pipeline.correction = current_correction(session=session)  # verdicts given since the last cycle
             # a scheduled cycle takes a bounded share and leaves the rest to the next tick or another worker;
@@ -137,38 +152,48 @@ class Poller:
         return outcomes
 
     def _cycle(self, polls: list["_Poll"], now: datetime, finished: Callable[[SourceOutcome], None]) -> None:
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(polls)), thread_name_prefix="poll") as pool:
-            stage: dict[Future, tuple[str, _Poll]] = {
-                pool.submit(self._fetch, poll.state, now): ("fetched", poll) for poll in polls
-            }
-            ready: list[tuple[_Poll, Prepared]] = []
-            ready_since = 0.0
-            while stage:
-                # with batches ready, wait a little for more to join them (see _store), never long
-                done, _ = wait(stage, timeout=GROUP_WAIT if ready else None, return_when=FIRST_COMPLETED)
-                for future in done:
-                    step, poll = stage.pop(future)
-                    settle = self._fetched if step == "fetched" else self._prepared
-                    settled = settle(future, poll, now)
-                    if isinstance(settled, SourceOutcome):
-                        finished(settled)
-                    elif isinstance(settled, Prepared):
-                        ready_since = ready_since if ready else time.monotonic()
-                        ready.append((poll, settled))
-                    else:
-                        stage[settled] = ("prepared", poll)
-                # ...unless a scoring process is idle: then storing costs the others nothing, and what is left
-                # to store when the last batch arrives is what the cycle's end waits for
-                if ready and (not done or len(stage) < self.scoring.processes or _group_full(ready)
-                              or time.monotonic() - ready_since >= GROUP_MAX_DELAY):
-                    for outcome in self._store(ready, now):
-                        finished(outcome)
-                    ready = []
-            for outcome in self._store(ready, now):
-                finished(outcome)
+        pool = ThreadPoolExecutor(max_workers=min(self.workers, len(polls)), thread_name_prefix="poll")
+        try:
+            self._stages(pool, polls, now, finished)
+        finally:
+            # stopping: fetches still queued never start, and those in flight were aborted (Poller.stop)
+            pool.shutdown(wait=not self.stopped, cancel_futures=True)
+
+    def _stages(self, pool: ThreadPoolExecutor, polls: list["_Poll"], now: datetime,
+                finished: Callable[[SourceOutcome], None]) -> None:
+        stage: dict[Future, tuple[str, _Poll]] = {
+            pool.submit(self._fetch, poll.state, now): ("fetched", poll) for poll in polls
+        }
+        ready: list[tuple[_Poll, Prepared]] = []
+        ready_since = 0.0
+        while stage:
+            # with batches ready, wait a little for more to join them (see _store), never long
+            done, _ = wait(stage, timeout=GROUP_WAIT if ready else STOP_CHECK, return_when=FIRST_COMPLETED)
+            if self.stopped:  # what failed now failed because of the stop: not the sources' fault
+                return
+            for future in done:
+                step, poll = stage.pop(future)
+                settle = self._fetched if step == "fetched" else self._prepared
+                settled = settle(future, poll, now)
+                if isinstance(settled, SourceOutcome):
+                    finished(settled)
+                elif isinstance(settled, Prepared):
+                    ready_since = ready_since if ready else time.monotonic()
+                    ready.append((poll, settled))
+                else:
+                    stage[settled] = ("prepared", poll)
+            # ...unless a scoring process is idle: then storing costs the others nothing, and what is left
+            # to store when the last batch arrives is what the cycle's end waits for
+            if ready and (not done or len(stage) < self.scoring.processes or _group_full(ready)
+                          or time.monotonic() - ready_since >= GROUP_MAX_DELAY):
+                for outcome in self._store(ready, now):
+                    finished(outcome)
+                ready = []
+        for outcome in self._store(ready, now):
+            finished(outcome)
 
     def close(self) -> None:
-        self.scoring.close()
+        self.scoring.close(at_once=self.stopped)
 
     @staticmethod
     def _state(source: Source) -> SourceState:

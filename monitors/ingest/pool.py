@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -57,6 +58,9 @@ def prepare(pipeline: Pipeline, result: PollResult, brand_names: list[str], now:
 
 def _start_worker(config: Config, brand_ids: dict[str, int]) -> None:
     global _worker_pipeline
+    # Ctrl-C in a terminal reaches every process of the group; stopping is the parent's to decide (it shuts the
+    # pool down), and a worker's own KeyboardInterrupt would only print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_pipeline = Pipeline(config, brand_ids)
     _worker_pipeline.warm_up()  # now, not in the middle of the first batch
     settle_after_startup()
@@ -173,11 +177,17 @@ class ScoringPool:
             return
         starting.set_result(pool)
 
-    def close(self) -> None:
+    def close(self, *, at_once: bool = False) -> None:
+        """Shut the processes down; `at_once` (Earful is stopping) ends them without finishing their batches."""
         starting, self._starting = self._starting, None
         if starting is not None:
             try:
                 pool = starting.result()
             except Exception:  # noqa: BLE001 - it never started
                 return
+            if at_once:
+                # a batch in a worker can take seconds; its results are not wanted any more. SIGTERM ends a worker
+                # quietly, and the pool then settles what it held as broken
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.terminate()
             pool.shutdown(wait=True, cancel_futures=True)

@@ -94,8 +94,10 @@ class Fetcher:
         proxied: dict[str, httpx.BaseTransport | None] = {} if transport is not None else {
             pattern: None if proxy is None else DeadlineTransport(proxy=proxy)
             for pattern, proxy in environment_proxies().items()}
+        transport = transport or DeadlineTransport()
+        self._abortable = [t for t in (transport, *proxied.values()) if isinstance(t, DeadlineTransport)]
         self._client = httpx.Client(
-            transport=transport or DeadlineTransport(),
+            transport=transport,
             mounts={**proxied, "file://": FileTransport()},
             timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
             follow_redirects=False,  # followed by hand: each hop is checked and counted
@@ -229,6 +231,12 @@ class Fetcher:
             if semaphore is None:
                 semaphore = self._hosts[host] = threading.BoundedSemaphore(self.settings.per_host)
         return _Slot(semaphore, host, self.settings.deadline)
+
+    def abort(self) -> None:
+        """End every request in flight now and refuse new ones (each fails with a NetworkError): Earful is
+        stopping, and a slow server must not hold it up."""
+        for transport in self._abortable:
+            transport.backend.abort()
 
     def close(self) -> None:
         self._client.close()

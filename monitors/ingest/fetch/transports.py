@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import mimetypes
+import socket
 import ssl
 import threading
 import time
@@ -55,39 +56,83 @@ def _bounded(timeout: float | None, exc: type[Exception]) -> float | None:
 
 
 class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream, backend: "_DeadlineBackend"):
         self._inner = inner
+        self._backend = backend
+        backend.opened(self)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._backend.check(httpcore.ReadError)
         return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._backend.check(httpcore.WriteError)
         self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
+        self._backend.closed(self)
         self._inner.close()
+
+    def interrupt(self) -> None:
+        """Wake a read or write blocked in another thread (closing the socket would not)."""
+        sock = self._inner.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed or never connected
+                pass
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None):
         inner = self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(inner)
+        self._backend.closed(self)
+        return _DeadlineStream(inner, self._backend)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):
+    """Knows its open streams, so `abort()` can end every request in flight at once (a stopping poll)."""
+
     def __init__(self) -> None:
         self._inner = httpcore.SyncBackend()
+        self._open: set[_DeadlineStream] = set()
+        self._lock = threading.Lock()
+        self.aborted = False
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        self.check(httpcore.ConnectError)
         stream = self._inner.connect_tcp(
             host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options
         )
-        return _DeadlineStream(stream)
+        return _DeadlineStream(stream, self)
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        self.check(httpcore.ConnectError)
         stream = self._inner.connect_unix_socket(path, _bounded(timeout, httpcore.ConnectTimeout), socket_options)
-        return _DeadlineStream(stream)
+        return _DeadlineStream(stream, self)
+
+    def check(self, error: type[Exception]) -> None:
+        if self.aborted:
+            raise error("Earful is stopping")
+
+    def opened(self, stream: "_DeadlineStream") -> None:
+        with self._lock:
+            self._open.add(stream)
+        if self.aborted:  # aborted while this one was connecting
+            stream.interrupt()
+
+    def closed(self, stream: "_DeadlineStream") -> None:
+        with self._lock:
+            self._open.discard(stream)
+
+    def abort(self) -> None:
+        """Refuse new connections and wake every read and write in flight; for good (the fetcher is done)."""
+        self.aborted = True
+        with self._lock:
+            streams = list(self._open)
+        for stream in streams:
+            stream.interrupt()
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -105,8 +150,9 @@ class DeadlineTransport(httpx.HTTPTransport):
     def __init__(self, *, max_connections: int = 100, max_keepalive: int = 20, proxy: str | None = None) -> None:
         # httpx.HTTPTransport.__init__ only builds `_pool`; we build it ourselves with our network backend
         # (the one piece httpx does not let us inject; tests/test_fetch.py's drip tests guard this coupling)
+        self.backend = _DeadlineBackend()
         pool = dict(ssl_context=_ssl_context(), max_connections=max_connections,
-                    max_keepalive_connections=max_keepalive, keepalive_expiry=5.0, network_backend=_DeadlineBackend())
+                    max_keepalive_connections=max_keepalive, keepalive_expiry=5.0, network_backend=self.backend)
         if proxy is None:
             self._pool = httpcore.ConnectionPool(**pool)
             return
