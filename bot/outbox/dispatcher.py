@@ -74,17 +74,27 @@ class Pacer:
         self.clock = clock
         self._aliases: dict[str, str] = {}
 
-    def alias(self, name: str, channel_id: str) -> None:
+    def alias(self, name: str, channel_id: str, session: Session | None = None) -> None:
         """A card posted to '#support' answers with the channel's id; both name one channel."""
         if name != channel_id and self._aliases.get(name) != channel_id:
             self._aliases[name] = channel_id
-            carry_over(self.engine, name, channel_id)
+            carry_over(self._bind(session), name, channel_id)
 
-    def reserve(self, channel: str) -> tuple[float, Callable[[], None]]:
-        """Seconds to wait before sending to `channel`, and a callable that gives the slot back unused."""
-        key, now = self._aliases.get(channel, channel), self.clock()
-        wait = reserve_slot(self.engine, key, interval=self.interval, now=now)
-        return wait, lambda: give_back_slot(self.engine, key, interval=self.interval, wait=wait, now=now)
+    def reserve(self, channel: str, session: Session | None = None) -> tuple[float, Callable[[], None]]:
+        """Seconds to wait before sending to `channel`, and a callable that gives the slot back unused.
+        `session`: the send's own, if it has one (see `_bind`)."""
+        key, now, bind = self._aliases.get(channel, channel), self.clock(), self._bind(session)
+        wait = reserve_slot(bind, key, interval=self.interval, now=now)
+        return wait, lambda: give_back_slot(bind, key, interval=self.interval, wait=wait, now=now)
+
+    def _bind(self, session: Session | None) -> sa.Engine | sa.Connection:
+        """Where a booking is written. SQLite has one write lock for the whole file: a send whose session has
+        already written holds it, and a booking on another connection would wait for it until it timed out.
+        There the booking joins the send's transaction; PostgreSQL locks only the channel's row, briefly, in a
+        transaction of its own, so a slow Slack call does not hold other workers' bookings."""
+        if session is not None and self.engine.dialect.name == "sqlite":
+            return session.connection()
+        return self.engine
 
 
 @dataclass
@@ -93,6 +103,7 @@ class _Run:
     deadline: float  # monotonic
     halted: bool = False
     settled: int = 0
+    session: Session | None = None  # the send in progress's, for the channel bookings (see Pacer._bind)
 
 
 class Dispatcher:
@@ -194,6 +205,7 @@ class Dispatcher:
         """One send for `rows`, settled together: all sent, all retried, or all given up."""
         try:
             with session_scope(self.engine) as session:
+                run.session = session
                 channel, ts = handler(_RunOutlet(self, run), session, rows)
                 for row in rows:
                     mark_sent(session=session, outbox_id=row.id, now=run.now, channel=channel, ts=ts)
@@ -264,7 +276,7 @@ class Dispatcher:
     # -- sending ----------------------------------------------------------------------------------------------
 
     def _pace(self, run: _Run, channel: str) -> None:
-        wait, give_back = self.pacer.reserve(channel)
+        wait, give_back = self.pacer.reserve(channel, run.session)
         if wait > 0:
             if self.monotonic() + wait > run.deadline:
                 give_back()
@@ -295,7 +307,7 @@ class Dispatcher:
         self._pace(run, channel)  # the slot counts against the channel's rate even if the post fails
         channel_id, ts = self.deliverer.post(channel=channel, message=replace(message, key=key),
                                              thread_ts=thread_ts)
-        self.pacer.alias(channel, channel_id)
+        self.pacer.alias(channel, channel_id, run.session)
         return channel_id, ts
 
     def _update(self, run: _Run, *, channel: str, ts: str, message: Message) -> None:
