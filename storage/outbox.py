@@ -76,25 +76,50 @@ def pending_count(*, session: Session) -> int:
 # -- used by the outbox dispatcher (bot/outbox/dispatcher.py) -------------------------------------------------
 
 
+# A batch is leased briefly: a worker that dies before trying a row leaves it to the others within this long.
+# Each row's try then takes the longer send lease (`begin_attempt`), which covers a slow Slack answer.
+BATCH_LEASE = timedelta(seconds=30)
+SEND_LEASE = timedelta(minutes=2)
+
+
 def lease_due(
-    *, session: Session, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2),
-    kind: str | None = None,
+    *, session: Session, now: datetime, limit: int = 50, lease: timedelta = BATCH_LEASE, kind: str | None = None,
 ) -> list[Outbox]:
-    """Lease due rows (oldest first; of one kind if given) to the caller (see storage.lease)."""
+    """Lease due rows (oldest first; of one kind if given) to the caller (see storage.lease). Leasing is not
+    trying: the attempt is counted when the row's send begins."""
     due = select(Outbox.id).where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
     if kind is not None:
         due = due.where(Outbox.kind == kind)
     due = due.order_by(col(Outbox.next_attempt_at), col(Outbox.id)).limit(limit)
-    return lease_rows(session, Outbox, due, {"next_attempt_at": now + lease, "attempts": Outbox.attempts + 1,
-                                             "first_attempt_at": sa.func.coalesce(Outbox.first_attempt_at, now)})
+    return lease_rows(session, Outbox, due, {"next_attempt_at": now + lease})
 
 
-def release(*, session: Session, outbox_id: int, at: datetime) -> None:
-    """Hand back a leased row unsent and uncounted (e.g. the channel's rate budget ran out); due again at `at`."""
-    session.execute(
-        sa.update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "pending")
-        .values(next_attempt_at=at, attempts=sa.case((Outbox.attempts > 0, Outbox.attempts - 1), else_=0))
-    )
+def begin_attempt(*, session: Session, row: Outbox, now: datetime, lease: timedelta = SEND_LEASE) -> bool:
+    """Count a try of a leased row and hold it for the send; False if the row is no longer this caller's (its
+    batch lease ran out and another worker took it, or it was settled). Commit before sending: a crash after
+    the send must leave the try counted, so the next one looks for it first. Updates `row` to match."""
+    until = now + lease
+    taken = session.execute(
+        sa.update(Outbox).where(Outbox.id == row.id, Outbox.status == "pending",
+                                Outbox.next_attempt_at == row.next_attempt_at)
+        .values(attempts=Outbox.attempts + 1, first_attempt_at=sa.func.coalesce(Outbox.first_attempt_at, now),
+                next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if taken:
+        row.attempts += 1
+        row.first_attempt_at = row.first_attempt_at or now
+        row.next_attempt_at = until
+    return taken
+
+
+def release(*, session: Session, outbox_id: int, at: datetime, counted: bool = True) -> None:
+    """Hand back a leased row unsent, due again at `at`. `counted`: its try had begun (e.g. the channel's rate
+    budget ran out before the send), so the try is taken back."""
+    values: dict = {"next_attempt_at": at}
+    if counted:
+        values["attempts"] = sa.case((Outbox.attempts > 0, Outbox.attempts - 1), else_=0)
+    session.execute(sa.update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "pending").values(**values))
 
 
 def sent_since(*, session: Session, kind: str, since: datetime) -> list[Outbox]:

@@ -13,7 +13,7 @@ from storage import cases
 from storage.db import StorageError, make_engine, migrate, open_database, session_scope, shown_url
 from storage.mentions import NewMention, store_batch
 from storage.models import Case, Event, Mention, MentionBrand, Outbox, Source
-from storage.outbox import enqueue, mark_sent, lease_due
+from storage.outbox import begin_attempt, enqueue, mark_sent, lease_due
 from storage.sources import (BrandSpec, SourceSpec, lease_due_sources, record_failure, record_success,
                              sync_brands, sync_sources)
 
@@ -239,6 +239,22 @@ def test_outbox_dedupes_and_leases(engine):
         mark_sent(session=session, outbox_id=taken[0].id, now=NOW, channel="C1", ts="1.0")
     with session_scope(engine) as session:
         assert lease_due(session=session, now=NOW + timedelta(hours=1)) == []
+
+
+def test_a_leased_row_is_tried_only_by_the_worker_that_still_holds_it(engine):
+    with session_scope(engine) as session:
+        enqueue(session=session, kind="k", dedupe_key="a", payload={}, channel=None, now=NOW)
+    with session_scope(engine) as session:
+        slow = lease_due(session=session, now=NOW)[0]  # a worker that takes long to reach this row
+    later = NOW + timedelta(seconds=31)
+    with session_scope(engine) as session:
+        quick = lease_due(session=session, now=later)[0]  # the batch lease ran out: another worker takes it
+    with session_scope(engine) as session:
+        assert begin_attempt(session=session, row=quick, now=later)
+        assert not begin_attempt(session=session, row=slow, now=later)  # no longer the slow worker's to send
+    assert (quick.attempts, quick.first_attempt_at) == (1, later)
+    with session_scope(engine) as session:  # the try holds it for the send lease, not the batch lease
+        assert lease_due(session=session, now=later + timedelta(seconds=60)) == []
 
 
 def test_migrations_are_idempotent(database_url):

@@ -5,7 +5,8 @@ The policy lives here; what each kind of row says and where it goes lives in its
 
 What it guarantees:
 - Nothing lost: a row stays pending until the send is recorded; a worker that dies mid-send leaves a lease that
-  runs out, and another run picks the row up.
+  runs out, and another run picks the row up: within 30 s for rows it had leased but not begun to send, after
+  the two-minute send lease for the one it was sending (storage.outbox.begin_attempt).
 - Nothing twice: a card whose case already has a ts is not posted again, and a post retried after an uncertain
   failure first asks the deliverer whether the first try reached Slack (the dedupe key rides along as metadata).
 - Polite: about `messages_per_second` per channel, `Retry-After` honoured (the whole dispatcher pauses), and on
@@ -41,7 +42,7 @@ from storage.cases import CaseNotFound, cases_by_id
 from storage.db import session_scope
 from storage.models import Outbox
 from storage.pacing import carry_over, give_back_slot, reserve_slot
-from storage.outbox import lease_due, mark_failed, mark_retry, mark_sent, release, sent_since
+from storage.outbox import begin_attempt, lease_due, mark_failed, mark_retry, mark_sent, release, sent_since
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class Dispatcher:
         run = _Run(now=now, deadline=self.monotonic() + self.budget)
         for i, (handler, group) in enumerate(steps):
             if run.halted or self.stopped:
-                self._release([row for _, rest in steps[i:] for row in rest], now)
+                self._release([row for _, rest in steps[i:] for row in rest], now, counted=False)
                 break
             self._step(run, handler, group)
         return run.settled
@@ -203,6 +204,10 @@ class Dispatcher:
 
     def _step(self, run: _Run, handler: Handler, rows: list[Outbox]) -> None:
         """One send for `rows`, settled together: all sent, all retried, or all given up."""
+        with session_scope(self.engine) as session:  # committed before the send: see begin_attempt
+            rows = [row for row in rows if begin_attempt(session=session, row=row, now=run.now)]
+        if not rows:
+            return
         try:
             with session_scope(self.engine) as session:
                 run.session = session
@@ -261,11 +266,11 @@ class Dispatcher:
             for row in rows:
                 mark_retry(session=session, outbox_id=row.id, error=error, next_attempt_at=when, counted=counted)
 
-    def _release(self, rows: list[Outbox], at: datetime) -> None:
+    def _release(self, rows: list[Outbox], at: datetime, *, counted: bool = True) -> None:
         if rows:
             with session_scope(self.engine) as session:
                 for row in rows:
-                    release(session=session, outbox_id=row.id, at=at)
+                    release(session=session, outbox_id=row.id, at=at, counted=counted)
 
     def _give_up(self, rows: list[Outbox], error: str) -> None:
         with session_scope(self.engine) as session:
