@@ -117,6 +117,20 @@ def test_ctrl_c_stops_run_at_once_and_says_what_stays_queued(tmp_path, feed_serv
     assert [name for name, owner in _leases(tmp_path) if owner is not None] == []
 
 
+@pytest.mark.slow
+def test_a_second_ctrl_c_while_stopping_exits_at_once_without_a_traceback(tmp_path, feed_server):
+    config = _config(tmp_path, feed_server)
+    command = Command(["run", "--config", config], tmp_path)
+    wait_for(lambda: feed_server.hits("/slow.xml") >= 1, timeout=60, what="the slow feed's request")
+    os.killpg(command.process.pid, signal.SIGINT)
+    wait_for(lambda: "stopping…" in command.output, timeout=10, what="the stopping line")
+    took = command.ctrl_c()  # the second, while the first is still tidying up (or just done)
+    out = command.output
+    assert command.process.returncode == 130, out
+    assert took < 2.0, (took, out)
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+
+
 def test_a_poll_does_not_wait_for_the_outbox_to_drain(sqlite_engine, feed_server, tmp_path):
     """Runtime.poll_job used to send every queued card itself before returning; now it wakes the outbox job."""
     from bot.runtime import Runtime
