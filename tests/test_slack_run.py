@@ -115,3 +115,68 @@ def test_a_taken_port_is_one_line_and_nothing_reaches_slack(slack, tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert len(lines) == 1 and "cannot listen for Slack" in lines[0]
     assert slack.calls_to("chat.postMessage") == []  # checked before the scheduler sent anything
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_slack_is_down_says_what_stays_queued_and_hands_it_back(slack, tmp_path):
+    import signal
+
+    import sqlalchemy as sa
+
+    config = tmp_path / "earful.toml"
+    config.write_text(f"""
+[[brands]]
+name = "Acme"
+query = 'acme OR "acme cloud" OR #acmecloud'
+
+[[sources]]
+name = "review-site"
+kind = "feed"
+url = "{(EXAMPLES / "feeds" / "reviews.xml").as_uri()}"
+
+[slack]
+support_channel = "#earful-support"
+
+[complaints]
+max_age = "3650d"
+""")
+    socket = SocketModeServer().start()
+    slack.socket_url = socket.url
+    slack.fail("server_error", methods=("chat.postMessage",))  # every card's post fails: they stay queued
+    database = tmp_path / "earful.db"
+    env = dict(os.environ, SLACK_BOT_TOKEN=slack.token, SLACK_APP_TOKEN=slack.app_token, SLACK_API_URL=slack.url,
+               DATABASE_URL=f"sqlite:///{database}")
+    env.pop("SLACK_SIGNING_SECRET", None)
+    process = subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run", "--config",
+                                str(config)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[1], start_new_session=True)
+
+    def pending() -> int:
+        if not database.exists():
+            return 0
+        engine = sa.create_engine(f"sqlite:///{database}")
+        try:
+            with engine.connect() as connection:
+                return connection.execute(sa.text("SELECT count(*) FROM outbox WHERE status = 'pending' "
+                                                  "AND attempts > 0")).scalar_one()
+        except sa.exc.OperationalError:  # not migrated yet
+            return 0
+        finally:
+            engine.dispose()
+
+    try:
+        wait_for(lambda: pending() > 0, timeout=60)  # a card was tried and failed: it waits for a retry
+        sent = time.monotonic()
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        socket.stop()
+    assert process.returncode == 130, stderr
+    # Socket Mode's close makes this slower than the console's stop (about 2.6 s here); it used to go on sending
+    # until a second Ctrl-C
+    assert took < 5.0, (took, stderr)
+    assert "Traceback" not in stderr, stderr
+    assert "messages stay queued; they go out when Earful next starts" in stderr, stderr
