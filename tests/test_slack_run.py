@@ -175,8 +175,6 @@ max_age = "3650d"
             os.killpg(process.pid, signal.SIGKILL)
         socket.stop()
     assert process.returncode == 130, stderr
-    # Socket Mode's close makes this slower than the console's stop (about 2.6 s here); it used to go on sending
-    # until a second Ctrl-C
-    assert took < 5.0, (took, stderr)
+    assert took < 2.0, (took, stderr)  # Socket Mode's own close takes 2.5 s: it is not waited for
     assert "Traceback" not in stderr, stderr
     assert "messages stay queued; they go out when Earful next starts" in stderr, stderr

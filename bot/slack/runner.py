@@ -60,7 +60,15 @@ def run_slack(runtime, stop: threading.Event, http: Face | None = None) -> None:
         while not stop.wait(0.5):
             pass
     finally:
-        connection.close()
+        _close_briefly(connection)
+
+
+def _close_briefly(connection: "Connection", wait: float = 0.5) -> None:
+    """Close the connection, waiting for it at most `wait` seconds: Socket Mode's client takes about 2.5 s to wind
+    down its threads, and `earful run` is on its way out (Ctrl-C stops within 2 s), which ends them anyway."""
+    closer = threading.Thread(target=connection.close, name="slack-close", daemon=True)
+    closer.start()
+    closer.join(wait)
 
 
 def _reason(exc: BaseException) -> str:
