@@ -103,6 +103,41 @@ def test_ctrl_c_stops_poll_once_during_a_slow_feed_and_hands_its_source_back(tmp
     assert "2 source(s) polled" in again.stdout and "not polled" not in again.stdout, again.stdout
 
 
+def _big_feed(items: int) -> bytes:
+    entries = "".join(f"<item><guid>big-{i}</guid><title>Acme note {i}</title><link>https://x.example/b/{i}</link>"
+                      f"<description>Acme post number {i}, with a few words about the app.</description>"
+                      "<pubDate>Fri, 06 Nov 2026 10:00:00 GMT</pubDate></item>" for i in range(items))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>big</title>{entries}</channel></rss>'.encode()
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_scoring_processes_running_prints_no_worker_tracebacks(tmp_path, feed_server):
+    """A batch this big is scored in worker processes; they are alive when Ctrl-C reaches the whole group."""
+    config = _config(tmp_path, feed_server)
+    feed_server.route("/big.xml", body=_big_feed(1000), headers={"Content-Type": "application/rss+xml"})
+    with open(config, "a") as extra:
+        extra.write(f'\n[[sources]]\nname = "big"\nkind = "feed"\nurl = "{feed_server.url("/big.xml")}"\n')
+    command = Command(["poll", "--once", "--config", config], tmp_path)
+
+    def stored() -> int:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'earful.db'}")
+        try:
+            with engine.connect() as connection:
+                return connection.execute(sa.text("SELECT count(*) FROM mention")).scalar_one()
+        except sa.exc.OperationalError:
+            return 0
+        finally:
+            engine.dispose()
+
+    wait_for(lambda: stored() >= 1000 and feed_server.hits("/slow.xml") >= 1, timeout=120,
+             what="the big feed stored while the slow one hangs")
+    took = command.ctrl_c()
+    out = command.output
+    assert command.process.returncode == 130, out
+    assert took < 2.0, (took, out)
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_run_at_once_and_says_what_stays_queued(tmp_path, feed_server):
     config = _config(tmp_path, feed_server)

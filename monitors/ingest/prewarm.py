@@ -4,7 +4,13 @@ Builds, once, what every scoring process needs and would otherwise build for its
 scoring, and the complaint cue matcher. The workers are forked from the server with all of it in place.
 """
 
-import monitors.ingest.pool  # noqa: F401 - imported for its module's sake
-from monitors.scoring import complaints
+import signal
+
+# Ctrl-C reaches the whole process group, and handling it is the parent's job. The fork server ignores SIGINT
+# itself, but only after this preload, which takes a second or more: a Ctrl-C meanwhile printed its traceback.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+import monitors.ingest.pool  # noqa: E402,F401 - imported for its module's sake
+from monitors.scoring import complaints  # noqa: E402
 
 complaints.warm_up()
