@@ -22,6 +22,9 @@ FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 <item><guid>1</guid><title>Acme is fine</title><link>https://x.example/1</link>
 <pubDate>Fri, 06 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>"""
 
+# The stop takes well under 2 s (the aim); the bound leaves room for a loaded CI machine.
+STOP_BOUND = 3.0
+
 
 def _config(tmp_path, feed_server) -> str:
     feed_server.route("/fast.xml", body=FEED, headers={"Content-Type": "application/rss+xml"})
@@ -90,7 +93,7 @@ def test_ctrl_c_stops_poll_once_during_a_slow_feed_and_hands_its_source_back(tmp
     took = command.ctrl_c()
     out = command.output
     assert command.process.returncode == 130, out
-    assert took < 2.0, (took, out)
+    assert took < STOP_BOUND, (took, out)
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
     assert "poll interrupted" in out
     assert [name for name, owner in _leases(tmp_path) if owner is not None] == []
@@ -134,7 +137,7 @@ def test_ctrl_c_with_scoring_processes_running_prints_no_worker_tracebacks(tmp_p
     took = command.ctrl_c()
     out = command.output
     assert command.process.returncode == 130, out
-    assert took < 2.0, (took, out)
+    assert took < STOP_BOUND, (took, out)
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
 
 
@@ -146,7 +149,7 @@ def test_ctrl_c_stops_run_at_once_and_says_what_stays_queued(tmp_path, feed_serv
     took = command.ctrl_c()
     out = command.output
     assert command.process.returncode == 130, out
-    assert took < 2.0, (took, out)
+    assert took < STOP_BOUND, (took, out)
     assert "Traceback" not in out, out
     assert "stopping… (Ctrl-C again quits at once)" in out
     assert [name for name, owner in _leases(tmp_path) if owner is not None] == []
@@ -162,7 +165,7 @@ def test_a_second_ctrl_c_while_stopping_exits_at_once_without_a_traceback(tmp_pa
     took = command.ctrl_c()  # the second, while the first is still tidying up (or just done)
     out = command.output
     assert command.process.returncode == 130, out
-    assert took < 2.0, (took, out)
+    assert took < STOP_BOUND, (took, out)
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
 
 

@@ -16,6 +16,9 @@ from tests.fixtures.slack_socket import SocketModeServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
+# Ctrl-C stops within 2 s (about 0.6 s here; 2.6 s when Socket Mode's close was waited for)
+STOP_BOUND = 2.0
+
 
 def wait_for(predicate, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
@@ -175,6 +178,6 @@ max_age = "3650d"
             os.killpg(process.pid, signal.SIGKILL)
         socket.stop()
     assert process.returncode == 130, stderr
-    assert took < 2.0, (took, stderr)  # Socket Mode's own close takes 2.5 s: it is not waited for
+    assert took < STOP_BOUND, (took, stderr)  # Socket Mode's own close takes 2.5 s: it is not waited for
     assert "Traceback" not in stderr, stderr
     assert "messages stay queued; they go out when Earful next starts" in stderr, stderr
