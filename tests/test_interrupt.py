@@ -26,25 +26,16 @@ FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 STOP_BOUND = 3.0
 
 
-def _config(tmp_path, feed_server) -> str:
+def _config(tmp_path, feed_server, *, slow: bool = True) -> str:
+    """Brand Acme and a source "fast" that answers; with `slow`, a second source "slow" that never does."""
     feed_server.route("/fast.xml", body=FEED, headers={"Content-Type": "application/rss+xml"})
-    feed_server.hang("/slow.xml")
+    sources = {"fast": feed_server.url("/fast.xml")}
+    if slow:
+        feed_server.hang("/slow.xml")
+        sources["slow"] = feed_server.url("/slow.xml")
     path = tmp_path / "earful.toml"
-    path.write_text(f"""
-[[brands]]
-name = "Acme"
-query = "acme"
-
-[[sources]]
-name = "fast"
-kind = "feed"
-url = "{feed_server.url('/fast.xml')}"
-
-[[sources]]
-name = "slow"
-kind = "feed"
-url = "{feed_server.url('/slow.xml')}"
-""")
+    path.write_text('[[brands]]\nname = "Acme"\nquery = "acme"\n' + "".join(
+        f'\n[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{url}"\n' for name, url in sources.items()))
     return str(path)
 
 
@@ -175,8 +166,7 @@ def test_a_poll_does_not_wait_for_the_outbox_to_drain(sqlite_engine, feed_server
     from monitors.config import Secrets
     from monitors.configure import load_config
 
-    feed_server.route("/fast.xml", body=FEED, headers={"Content-Type": "application/rss+xml"})
-    config = load_config(_write(tmp_path, feed_server))
+    config = load_config(_config(tmp_path, feed_server, slow=False))
     runtime = Runtime.build(config, Secrets(slack_bot_token=None, slack_app_token=None, slack_signing_secret=None,
                                             slack_api_url=None, database_url=str(sqlite_engine.url)))
     released = threading.Event()
@@ -211,18 +201,3 @@ def test_a_poll_does_not_wait_for_the_outbox_to_drain(sqlite_engine, feed_server
         released.set()
         runtime.stop()
         runtime.close()
-
-
-def _write(tmp_path, feed_server):
-    path = tmp_path / "earful.toml"
-    path.write_text(f"""
-[[brands]]
-name = "Acme"
-query = "acme"
-
-[[sources]]
-name = "fast"
-kind = "feed"
-url = "{feed_server.url('/fast.xml')}"
-""")
-    return path

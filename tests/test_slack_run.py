@@ -30,9 +30,9 @@ def wait_for(predicate, timeout: float = 20.0):
     raise AssertionError("timed out waiting")
 
 
-@pytest.mark.slow
-def test_earful_run_posts_cards_and_takes_commands_over_socket_mode(slack, tmp_path):
-    feed = (EXAMPLES / "feeds" / "reviews.xml").as_uri()
+def _review_config(tmp_path: Path, *, messages_per_second: float | None = None) -> Path:
+    """Brand Acme and the example review feed, whose complaints open cases in #earful-support."""
+    pace = f"messages_per_second = {messages_per_second}\n" if messages_per_second is not None else ""
     config = tmp_path / "earful.toml"
     config.write_text(f"""
 [[brands]]
@@ -42,15 +42,20 @@ query = 'acme OR "acme cloud" OR #acmecloud'
 [[sources]]
 name = "review-site"
 kind = "feed"
-url = "{feed}"
+url = "{(EXAMPLES / "feeds" / "reviews.xml").as_uri()}"
 
 [slack]
 support_channel = "#earful-support"
-messages_per_second = 50
-
+{pace}
 [complaints]
 max_age = "3650d"
 """)
+    return config
+
+
+@pytest.mark.slow
+def test_earful_run_posts_cards_and_takes_commands_over_socket_mode(slack, tmp_path):
+    config = _review_config(tmp_path, messages_per_second=50)
     socket = SocketModeServer().start()
     slack.socket_url = socket.url
     slack.add_user("UANN")
@@ -126,23 +131,7 @@ def test_ctrl_c_while_slack_is_down_says_what_stays_queued_and_hands_it_back(sla
 
     import sqlalchemy as sa
 
-    config = tmp_path / "earful.toml"
-    config.write_text(f"""
-[[brands]]
-name = "Acme"
-query = 'acme OR "acme cloud" OR #acmecloud'
-
-[[sources]]
-name = "review-site"
-kind = "feed"
-url = "{(EXAMPLES / "feeds" / "reviews.xml").as_uri()}"
-
-[slack]
-support_channel = "#earful-support"
-
-[complaints]
-max_age = "3650d"
-""")
+    config = _review_config(tmp_path)
     socket = SocketModeServer().start()
     slack.socket_url = socket.url
     slack.fail("server_error", methods=("chat.postMessage",))  # every card's post fails: they stay queued
