@@ -118,12 +118,6 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None, corre
 
 # Explanations ----------------------------------------------------------------------------------------------------
 
-def contributions(features: Features, model: LinearModel, correction: Correction = NONE) -> list[tuple[str, float]]:
-    """(plain-words name, log-odds) of everything that moved the score, merged per word, largest effect first."""
-    ranked = sorted(_merged(features, model, correction).items(), key=lambda item: -abs(item[1]))
-    return [(_label(key, features), value) for key, value in ranked]
-
-
 def reasons(features: Features, model: LinearModel, correction: Correction = NONE, *, toward: bool = True,
             limit: int = REASONS) -> tuple[str, ...]:
     """The `limit` features that pushed most towards the verdict (complaint when `toward`). Only those are put
@@ -160,17 +154,15 @@ def _label(key, features: Features) -> str:  # noqa: ANN001 - a key of `_merged`
     if isinstance(key, tuple):
         return f'"{key[0]} {key[1]}"'
     if key.startswith(_SIGNAL):
-        return _name(Part("signal", key[len(_SIGNAL):], 0.0), features)
+        return _signal_name(key[len(_SIGNAL):], features)
     if key.startswith(_TEAM):
         word = key[len(_TEAM):]
         return "your team's verdicts" if word == "bias" else f'"{word}" (your team\'s verdicts)'
     return f'"{key}"'
 
 
-def _name(part: Part, features: Features) -> str:
-    if part.kind in ("word", "phrase"):
-        return f'"{part.name}"'
-    name = part.name
+def _signal_name(name: str, features: Features) -> str:
+    """A signal (or a hand-set part) in plain words."""
     if name.startswith("cue:"):
         family = name[4:]
         words = [hit.words for hit in features.hits if hit.cue.family == family][:2]

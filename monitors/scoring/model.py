@@ -19,7 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
@@ -88,12 +88,6 @@ class LinearModel:
             total += weights.get(name, 0.0) * value
         return total
 
-    def shares(self, features: Features) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-        """Each known word n-gram's, each word's character n-grams' and each signal's contribution to `logit`
-        (with the intercept they add up to it)."""
-        return (self._word_shares(features), self._char_shares(features.unigrams),
-                {name: self.signals[name] * value for name, value in features.signals.items() if name in self.signals})
-
     def shares_by_word(self, features: Features) -> dict:
         """The word and character blocks' contributions to `logit`, merged per word: a key is a word (its
         unigram and its character n-grams together) or a known bigram as a pair (first, second). What an
@@ -133,15 +127,6 @@ class LinearModel:
         squares = sum(map(tables.square.__getitem__, unigrams)) + sum(map(tables.square.__getitem__, pairs))
         return dot / math.sqrt(squares) if squares else 0.0
 
-    def _word_shares(self, features: Features) -> dict[str, float]:
-        tables = self._tables
-        known = [*(features.unigrams & tables.unigrams), *_known_pairs(features.tokens, tables.pairs)]
-        squares = sum(tables.square[key] for key in known)
-        if not squares:
-            return {}
-        scale = 1.0 / math.sqrt(squares)
-        return {key if isinstance(key, str) else f"{key[0]} {key[1]}": tables.dot[key] * scale for key in known}
-
     @cached_property
     def _tables(self) -> "_WordTables":
         unigrams, pairs, dot, square = set(), set(), {}, {}
@@ -170,26 +155,6 @@ class LinearModel:
         score = sum(map(remembered.__getitem__, words))  # fills `sizes` for words seen the first time
         size = sum(map(remembered.sizes.__getitem__, words))
         return score / math.sqrt(size) if size else 0.0
-
-    def _char_shares(self, words: frozenset[str]) -> dict[str, float]:
-        """Each word's character n-grams' contribution, by word."""
-        self._char_block(words)  # every word's pair is now remembered
-        remembered, sizes = self._per_word, self._per_word.sizes
-        size = sum(sizes[word] for word in words)
-        if not size:
-            return {}
-        scale = 1.0 / math.sqrt(size)
-        return {word: remembered[word] * scale for word in words if sizes[word]}
-
-    def parts(self, features: Features) -> Iterator[Part]:
-        """The same as `shares`, one Part each ("chars" parts are named by the word they were read from)."""
-        words, chars, signals = self.shares(features)
-        for gram, value in words.items():
-            yield Part("phrase" if " " in gram else "word", gram, value)
-        for gram, value in chars.items():
-            yield Part("chars", gram, value)
-        for name, value in signals.items():
-            yield Part("signal", name, value)
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "intercept": round(self.intercept, 6), "about": dict(self.about),
