@@ -17,6 +17,7 @@ from sqlmodel import Session
 DEFAULT_URL = "sqlite:///earful.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK_KEY = 0x6561_7266_756C  # "earful": the advisory lock migrations take on PostgreSQL
+CONFIG_LOCK_KEY = MIGRATION_LOCK_KEY + 1  # the one the config sync takes
 
 
 class StorageError(Exception):
@@ -149,7 +150,7 @@ def migrate(engine: sa.Engine) -> None:
     # Several workers starting together on a new database would each create the tables, and all but one
     # would crash ("table brand already exists", a UniqueViolation on alembic_version): one migrates at a
     # time, and the others then find the schema current.
-    with _migration_lock(engine), engine.begin() as conn:
+    with _file_lock(engine, "migrate"), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = conn
@@ -157,7 +158,7 @@ def migrate(engine: sa.Engine) -> None:
 
 
 @contextmanager
-def _migration_lock(engine: sa.Engine) -> Iterator[None]:
+def _file_lock(engine: sa.Engine, purpose: str) -> Iterator[None]:
     """On SQLite, an exclusive lock on a file beside the database (PostgreSQL uses an advisory lock)."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -168,7 +169,7 @@ def _migration_lock(engine: sa.Engine) -> Iterator[None]:
     except ImportError:  # not on POSIX: SQLite's own locking is all there is
         yield
         return
-    with open(f"{database}.migrate-lock", "a+b") as handle:
+    with open(f"{database}.{purpose}-lock", "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -180,6 +181,16 @@ def open_database(url: str = DEFAULT_URL) -> sa.Engine:
     engine = make_engine(url)
     migrate(engine)
     return engine
+
+
+@contextmanager
+def serialized_scope(engine: sa.Engine, key: int, purpose: str) -> Iterator[Session]:
+    """A unit of work that runs alone among every worker on this database, for work that reads, then writes
+    rows others may be writing too (an advisory lock held to the commit on PostgreSQL, a file lock on SQLite)."""
+    with _file_lock(engine, purpose), session_scope(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        yield session
 
 
 @contextmanager

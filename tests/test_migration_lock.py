@@ -1,5 +1,6 @@
 """Any number of workers may start together on a new database: one migrates, the others find the schema
-current (a file lock beside an SQLite database, an advisory lock on PostgreSQL)."""
+current (a file lock beside an SQLite database, an advisory lock on PostgreSQL); then each syncs the config's
+brands and sources, one at a time, so none of them trips over the rows another just added."""
 
 from __future__ import annotations
 
@@ -21,8 +22,17 @@ import sys, time, pathlib
 go = pathlib.Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.005)
+from datetime import datetime, timezone
+from monitors.configure import parse_config
+from monitors.sync import apply_config
 from storage.db import open_database
-open_database(sys.argv[1]).dispose()
+engine = open_database(sys.argv[1])
+config = parse_config({
+    "brands": [{"name": "Acme", "query": "acme"}, {"name": "Globex", "query": "globex", "competitor": True}],
+    "sources": [{"name": f"feed-{n}", "kind": "feed", "url": f"https://example.com/{n}.xml"} for n in range(50)],
+})
+apply_config(engine, config, now=datetime.now(timezone.utc))
+engine.dispose()
 print("ok")
 """
 
