@@ -170,3 +170,43 @@ def test_ctrl_c_while_slack_is_down_says_what_stays_queued_and_hands_it_back(sla
     assert took < STOP_BOUND, (took, stderr)  # Socket Mode's own close takes 2.5 s: it is not waited for
     assert "Traceback" not in stderr, stderr
     assert "messages stay queued; they go out when Earful next starts" in stderr, stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["server_error", "ratelimited"])
+def test_a_worker_started_while_slack_struggles_waits_for_it(slack, tmp_path, kind):
+    # A worker restarted during a Slack outage (or a 429 storm) said "Slack refused SLACK_BOT_TOKEN" and exited:
+    # Slack answering 5xx or 429 is no verdict on the token, so the worker waits for Slack instead.
+    slack.fail(kind, seconds=4, methods=("auth.test",))
+    config = _review_config(tmp_path, messages_per_second=50)
+    env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": slack.url,
+           "PORT": str(_free_port())}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                               env={**inherited, "DATABASE_URL": f"sqlite:///{tmp_path / 'earful.db'}", **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[1])
+    try:
+        wait_for(lambda: [m for m in slack.messages("#earful-support") if m["text"].startswith("#1 ")]
+                 or process.poll() is not None, timeout=40)
+        assert process.poll() is None, process.communicate()[1]
+        refused = [c for c in slack.calls_to("auth.test") if not c.ok]
+        assert refused, "the fault never applied"
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "refused SLACK_BOT_TOKEN" not in err and "Traceback" not in err, err
+    assert err.count("waiting for Slack") == 1, err  # said once, not once per try
+
+
+def test_a_token_slack_refuses_still_fails_at_once(slack, tmp_path):
+    done = _run_once({"SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": slack.url,
+                      "PORT": str(_free_port())}, EXAMPLES / "earful.toml", tmp_path)
+    assert done.returncode == 2 and "refused SLACK_BOT_TOKEN" in done.stderr and "invalid_auth" in done.stderr, \
+        done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

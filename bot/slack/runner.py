@@ -13,6 +13,8 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.http.app import Refusal, refuse
 from bot.http.face import SLACK_PATH, Face
@@ -44,8 +46,11 @@ def run_slack(runtime, stop: threading.Event, http: Face | None = None) -> None:
         raise SlackStartError("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode at "
                               f"{EVENTS_PATH}); see the README's Slack setup, or unset SLACK_BOT_TOKEN for the "
                               "console")
-    runtime.attach(SlackDeliverer(make_client(secrets.slack_bot_token, base_url=secrets.slack_api_url)))
+    client = make_client(secrets.slack_bot_token, base_url=secrets.slack_api_url)
+    runtime.attach(SlackDeliverer(client))
     try:
+        if not wait_for_slack(client, stop):
+            return
         app = build_app(config=runtime.config, secrets=secrets, engine=runtime.engine, clock=runtime.clock,
                         on_change=Kicker(runtime.outbox_job))
     except BoltError as exc:  # auth.test refused the token
@@ -61,6 +66,41 @@ def run_slack(runtime, stop: threading.Event, http: Face | None = None) -> None:
             pass
     finally:
         _close_briefly(connection)
+
+
+# while Slack struggles at start: the first retry after this long, doubling up to the most
+SLACK_WAIT_FIRST, SLACK_WAIT_MOST, SLACK_WAIT_SAY_EVERY = 2.0, 30.0, 60.0
+
+
+def wait_for_slack(client: WebClient, stop: threading.Event) -> bool:
+    """Ask auth.test until Slack answers it. A 5xx or a 429 says Slack is struggling, not that the token is bad
+    (a worker restarted during an outage used to exit): wait, saying so once a minute, and go on when it
+    answers. Any other answer is for Bolt to judge. False when stopped while waiting."""
+    delay, said_at = SLACK_WAIT_FIRST, None
+    while True:
+        try:
+            client.auth_test()
+            return True
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            if status != 429 and status < 500:
+                return True  # a verdict on the token: build_app reports it
+            reason = "rate limited (429)" if status == 429 else f"HTTP {status}"
+            wait = max(delay, _retry_after(exc.response.headers))
+        if said_at is None or time.monotonic() - said_at >= SLACK_WAIT_SAY_EVERY:
+            log.warning("Slack is not answering at start (%s); waiting for Slack, retrying every few seconds", reason)
+            said_at = time.monotonic()
+        if stop.wait(wait):
+            return False
+        delay = min(delay * 2, SLACK_WAIT_MOST)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
+    value = headers.get("Retry-After") or headers.get("retry-after") or "0"
+    try:
+        return min(float(value), SLACK_WAIT_MOST)
+    except ValueError:
+        return 0.0
 
 
 def _close_briefly(connection: "Connection", wait: float = 0.5) -> None:
