@@ -68,9 +68,11 @@ def test_a_killed_workers_sources_are_polled_again_within_the_short_lease(engine
         worker.wait()
     for n in range(3):
         feed_server.route(f"/slow{n}.xml", rss((f"{n}", COMPLAINT)), content_type="application/rss+xml")
-    assert survivor.poll_due(NOW + timedelta(seconds=30)) == []  # the dead worker's lease still holds...
-    later = NOW + SOURCE_LEASE + timedelta(seconds=30)
-    outcomes = survivor.poll_due(later)  # ...but not for long
+    assert survivor.poll_due(NOW + SOURCE_LEASE / 3) == []  # the dead worker's lease still holds...
+    # ...but not for long: 45 s on, its sources are polled again (the 90-s lease held them beyond two intervals
+    # of a 30-s source in the fault suite; a lease now lasts 30 s, renewed every 10 s while work goes on)
+    later = NOW + timedelta(seconds=45)
+    outcomes = survivor.poll_due(later)
     assert sorted(o.name for o in outcomes) == ["s0", "s1", "s2"] and not [o for o in outcomes if o.error]
     assert all(s.lease_owner is None and s.last_success_at == later for s in table(engine, Source))
     survivor.fetcher.close()

@@ -86,7 +86,7 @@ def worker_id() -> str:
 SOURCES_PER_CYCLE = 1000  # sources one scheduled poll cycle leases at most
 # how long a worker may go silent before another takes its sources: the heartbeat renews it every third of
 # that while the sources are still being polled, so a killed worker's sources are polled again within this
-SOURCE_LEASE = timedelta(seconds=90)
+SOURCE_LEASE = timedelta(seconds=30)
 
 
 class Poller:
