@@ -2,7 +2,7 @@
 everything exactly once.
 
     .venv/bin/python bench/bench_faults.py            # 2,000 feeds, 3 workers, about 13 minutes
-    .venv/bin/python bench/bench_faults.py --short    # 150 feeds, 3 workers, about 3 minutes (tests/test_faults.py)
+    .venv/bin/python bench/bench_faults.py --short    # 150 feeds, 3 workers, about 5 minutes (tests/test_faults.py)
     .venv/bin/python bench/bench_faults.py --cycles   # 2,000-source poll cycle and 304 cycle, 1 and 3 workers
 
 Real parts: a fresh database on the PostgreSQL at EARFUL_TEST_POSTGRES_URL, real worker processes, feeds over
@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -83,7 +83,7 @@ class Plan:
 
     @classmethod
     def short(cls) -> "Plan":
-        return cls(feeds=150, workers=3, interval=60, publish_every=(40, 90), sla=30, escalation_repeat=30,
+        return cls(feeds=150, workers=3, interval=60, publish_every=(40, 90), sla=75, escalation_repeat=30,
                    sweep=5, fault_times={"poll": 12, "store": 20, "post": 28, "record": 36, "database": 44,
                                          "storm": 50, "500s": 58, "outage": 66},
                    outage=20, storm=6, burst_of_500s=6, random_kills=1, faults_end=100, catch_up=180)
@@ -346,18 +346,26 @@ class Suite:
             after()
 
     def _catch_up(self) -> bool:
-        """Wait until every feed was polled after publishing stopped and the outbox is empty, plus one more
-        escalation round and sweep, so what falls due late is sent too."""
-        deadline = time.time() + self.plan.catch_up
+        """Wait until every feed was polled after publishing stopped and the outbox is empty; then for one more
+        SLA, follow-up interval and three sweeps, so what falls due late is sent too, and for the outbox to
+        empty again. False when it did not within `catch_up` seconds (twice)."""
         frozen = self.world.frozen_at or time.time()
+
+        def all_polled() -> bool:
+            return all(any(h.at > frozen + 1 for h in self.world.hits.get(f.path, [])) for f in self.world.feeds)
+
+        if not self._wait_for(lambda: all_polled() and self._outbox_pending() == 0 and not self.slack.armed()):
+            return False
+        wait = self.plan.sla + self.plan.escalation_repeat + 3 * self.plan.sweep
+        self.say(f"caught up; {wait} s more for the clocks of the newest cases")
+        time.sleep(wait)
+        return self._wait_for(lambda: self._outbox_pending() == 0)
+
+    def _wait_for(self, done) -> bool:
+        deadline = time.time() + self.plan.catch_up
         while time.time() < deadline:
-            polled = all(any(h.at > frozen + 1 for h in self.world.hits.get(f.path, [])) for f in self.world.feeds)
-            if polled and self._outbox_pending() == 0 and not self.slack.armed():
-                # the last cases opened now still have their SLA, a reminder and a follow-up ahead
-                wait = self.plan.sla + self.plan.escalation_repeat + 3 * self.plan.sweep
-                self.say(f"caught up; {wait} s more for the clocks of the newest cases")
-                time.sleep(min(wait, max(0, deadline - time.time())))
-                return self._outbox_pending() == 0
+            if done():
+                return True
             time.sleep(2)
         return False
 
@@ -385,6 +393,42 @@ class Suite:
             self.database.drop()
 
 
+def measure_cycles(feeds: int, workers: int, workdir: Path) -> dict:
+    """No faults: how long `workers` workers take to poll `feeds` sources once (each has new items: fetch,
+    parse, score, store, open cases), and then once more when every one answers 304."""
+    plan = replace(Plan.full(), feeds=feeds, workers=workers, interval=3600, publish_every=(1e9, 1e9),
+                   fault_times={"storm": 600})
+    suite = Suite(plan, workdir)
+    try:
+        suite.slack.weather.rate = suite.slack.weather.burst = 1000  # cards are not what is measured here
+        suite.started = time.time()
+        suite.supervisor.start()
+        first = _all_polled(suite.world, since=suite.started, status=200)
+        with suite.database.engine.begin() as conn:  # every source due again, as if its interval came round
+            conn.execute(sa.text("UPDATE source SET next_poll_at = now() - interval '1 second'"))
+        due = time.time()
+        second = _all_polled(suite.world, since=due, status=304)
+        suite.supervisor.stop()
+    finally:
+        suite.close()
+    return {"sources": feeds, "workers": workers,
+            "first_cycle_seconds": round(first[1] - first[0], 1), "first_poll_after_start_seconds":
+            round(first[0] - suite.started, 1), "not_modified_cycle_seconds": round(second[1] - due, 1)}
+
+
+def _all_polled(world: FeedWorld, *, since: float, status: int, timeout: float = 900) -> tuple[float, float]:
+    """(first, last) moment of a hit with `status` after `since`, once every feed has one."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with world._lock:
+            firsts = [next((h.at for h in world.hits.get(f.path, []) if h.at > since and h.status == status), None)
+                      for f in world.feeds]
+        if all(firsts):
+            return min(firsts), max(firsts)
+        time.sleep(0.5)
+    raise RuntimeError(f"not every source was polled within {timeout:.0f} s")
+
+
 def table(result: dict) -> str:
     lines = ["| check | count |", "|---|---|"]
     for name, value in result["counts"].items():
@@ -397,9 +441,18 @@ def table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--short", action="store_true", help="150 feeds and compressed faults, about 3 minutes")
+    parser.add_argument("--short", action="store_true", help="150 feeds and compressed faults, about 5 minutes")
     parser.add_argument("--keep", action="store_true", help="keep the suite's database to look into afterwards")
+    parser.add_argument("--cycles", action="store_true", help="poll-cycle times of 2,000 sources, 1 and 3 workers")
     args = parser.parse_args(argv)
+    if args.cycles:
+        cycles = [measure_cycles(2000, workers, Path(tempfile.mkdtemp(prefix="earful-cycles-")))
+                  for workers in (1, 3)]
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "poll_cycles.json").write_text(json.dumps(cycles, indent=1) + "\n")
+        for row in cycles:
+            print(row)
+        return 0
     plan = Plan.short() if args.short else Plan.full()
     workdir = Path(tempfile.mkdtemp(prefix="earful-faults-"))
     suite = Suite(plan, workdir)

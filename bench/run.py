@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py                  # all of them (about 10 minutes; the digest's 1M rows most)
     .venv/bin/python bench/run.py ingest detector  # some of them
     .venv/bin/python bench/run.py --readme-only    # rewrite the README from bench/results/*.json
+    .venv/bin/python bench/run.py faults           # the fault-injection suite (about 15 minutes; not in "all")
 
 Each benchmark compares against its baseline in the same run and writes bench/results/NAME.json; this script
 only runs them and renders those files, so the README always shows the figures of the last run.
@@ -16,9 +17,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 BENCHES = ["ingest", "detector", "parsers", "spikes", "digest"]
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+SUITES = ["faults"]  # run only when named: they take long and measure behaviour under faults, not speed
 
 
 def load(name: str) -> dict | None:
@@ -93,21 +95,53 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def render_faults() -> str | None:
+    """The fault suite's counts (bench/results/faults.json) and the poll-cycle times (poll_cycles.json)."""
+    data, cycles = load("faults"), load("poll_cycles")
+    if data is None:
+        return None
+    from bench.bench_faults import table
+
+    lines = [f"Full run: {data['plan']['feeds']:,} feeds, {data['plan']['workers']} workers, "
+             f"{data['seconds']} s.", "", table(data)]
+    if cycles:
+        lines += ["", "| poll cycle of 2,000 sources (no faults) | 1 worker | 3 workers |", "|---|---|---|"]
+        by_workers = {row["workers"]: row for row in cycles}
+        one, three = by_workers.get(1, {}), by_workers.get(3, {})
+        lines.append(f"| first cycle, every source with a new item (fetch, parse, score, store, open cases) "
+                     f"| {one.get('first_cycle_seconds', '?')} s | {three.get('first_cycle_seconds', '?')} s |")
+        lines.append(f"| next cycle, every source answers 304 | {one.get('not_modified_cycle_seconds', '?')} s "
+                     f"| {three.get('not_modified_cycle_seconds', '?')} s |")
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, name: str, body: str | None) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if body is None:
+        return text
+    if start not in text or end not in text:
+        raise SystemExit(f"README.md has no {name} markers")
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}\n{body}\n{end}{after}"
+
+
 def write_readme() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit("README.md has no bench markers")
-    before, rest = text.split(START, 1)
-    _, after = rest.split(END, 1)
-    readme.write_text(f"{before}{START}\n{render()}\n{END}{after}", encoding="utf-8")
+    text = _replace_block(text, "bench", render())
+    text = _replace_block(text, "faults", render_faults())
+    readme.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str]) -> None:
     if "--readme-only" not in argv:
         for name in [a for a in argv if not a.startswith("-")] or BENCHES:
             print(f"== {name}", flush=True)
-            subprocess.run([sys.executable, str(ROOT / "bench" / f"bench_{name}.py")], check=True, cwd=ROOT)
+            script = str(ROOT / "bench" / f"bench_{name}.py")
+            subprocess.run([sys.executable, script], check=True, cwd=ROOT)
+            if name == "faults":
+                subprocess.run([sys.executable, script, "--cycles"], check=True, cwd=ROOT)
     write_readme()
     print(render())
 

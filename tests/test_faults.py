@@ -12,6 +12,7 @@ from tests.fixtures.database import POSTGRES_URL, _postgres_admin
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.timeout(600)
 def test_three_workers_under_every_fault_do_everything_exactly_once(tmp_path):
     if _postgres_admin() is None:
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
