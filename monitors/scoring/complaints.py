@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 
 from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.cues.lexicon import FAMILIES
@@ -123,8 +124,11 @@ def reasons(features: Features, model: LinearModel, correction: Correction = NON
     """The `limit` features that pushed most towards the verdict (complaint when `toward`). Only those are put
     in words: naming every feature cost more than scoring the text."""
     merged = _merged(features, model, correction)
-    pushing = [(value, key) for key, value in merged.items() if (value > 0.05 if toward else value < -0.05)]
-    pushing.sort(key=lambda item: -abs(item[0]))
+    if toward:
+        pushing = [(value, key) for key, value in merged.items() if value > 0.05]
+    else:
+        pushing = [(-value, key) for key, value in merged.items() if value < -0.05]
+    pushing.sort(key=itemgetter(0), reverse=True)  # strongest first; a stable sort keeps ties in their order
     return tuple(_label(key, features) for _, key in pushing[:limit])
 
 
