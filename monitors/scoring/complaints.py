@@ -68,6 +68,9 @@ def read(text: str, compound: float = 0.0, *, rating: int | None = None) -> Feat
 def _hand_set(features: Features, model: LinearModel, logit: float) -> list[Part]:
     """`logit`: the model's log-odds of these features."""
     signals = features.signals
+    reported = "cue:news" in signals and "voice:first or second person" not in signals
+    if not reported and signals.keys().isdisjoint(UNTAUGHT_WEIGHTS):  # sarcasm and guides are untaught too
+        return []  # nothing hand-set applies, as in most texts: one set test instead of a look-up per weight
     # one cue of the family counts its weight, two or more twice that (signal values 0.5 and 1)
     parts = [Part("signal", name, weight * 2 * signals[name]) for name, weight in UNTAUGHT_WEIGHTS.items()
              if name in signals]
@@ -79,7 +82,6 @@ def _hand_set(features: Features, model: LinearModel, logit: float) -> list[Part
         kind = learned(n for n in _KIND if model.signals.get(n, 0.0) < 0)
         if kind < 0:
             parts.append(Part("signal", "sarcasm, not praise", -kind))
-    reported = "cue:news" in signals and "voice:first or second person" not in signals
     if reported or "cue:guide" in signals:
         # Reported or explained, not the writer's own: the complaint words count for half. News words with no
         # I/we/you count against; a how-to guide names failures to explain them, whoever writes it.
