@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,7 +50,7 @@ def insert_many(
     for start in range(0, len(values), chunk):
         part = values[start:start + chunk]
         sql = _sql(dialect, table.name, columns, tuple(skip_conflicts_on or ()), returning, len(part))
-        result = connection.exec_driver_sql(sql, tuple(value for row in part for value in row))
+        result = connection.exec_driver_sql(sql, tuple(chain.from_iterable(part)))  # flattened in C
         if returning:
             inserted.extend(tuple(row) for row in result.fetchall())
     return inserted
@@ -72,7 +73,7 @@ def _convert(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any
         return [None if value is None else processor(value) for value in values]
     for value in done:
         done[value] = None if value is None else processor(value)
-    return [done[value] for value in values]
+    return list(map(done.__getitem__, values))
 
 
 @lru_cache(maxsize=128)

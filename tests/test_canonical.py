@@ -61,6 +61,10 @@ def test_site_specific_tracking_params():
     youtube = "https://www.youtube.com/watch?v=abc&t=42&feature=share"
     assert canonical_url(youtube) == "https://youtube.com/watch?t=42&v=abc"
     assert canonical_url("https://acme.com/page?s=2") == "https://acme.com/page?s=2"
+    # a host whose name merely ends like the site's is another site; one further under it is the site
+    assert canonical_url("https://fox.com/page?s=2&t=1") == "https://fox.com/page?s=2&t=1"
+    assert canonical_url("https://notx.com/page?s=2") == "https://notx.com/page?s=2"
+    assert canonical_url("https://a.b.x.com/p?s=2&v=1") == "https://a.b.x.com/p?v=1"
 
 
 def test_idn_hosts_are_written_in_ascii():

@@ -9,6 +9,7 @@ import re
 from monitors.scoring.complaints import MAX_CHARS, assess
 from monitors.scoring.cues.lexicon import CUES, FAMILIES
 from monitors.scoring.cues.matcher import CueMatcher, leading_tokens, source
+from monitors.scoring.features import extract
 from monitors.scoring.scorer import Scorer
 
 
@@ -91,6 +92,18 @@ def test_heat_amplifies_only_what_is_already_wrong():
     excited = assess("WOW what a GREAT launch!!", 0.8)
     assert not any(c.startswith("intensity") for c in excited.cues)
     assert excited.score < 0.2
+
+
+
+def test_shouting_counts_whole_words_in_capitals_outside_handles():
+    def shouting(text: str) -> float:
+        return extract(text).signals.get("heat:capitals", 0.0)
+
+    assert shouting("WHY is this BROKEN") == 1.0  # two words in capitals
+    assert shouting("REFUNDED? no") == shouting("still not (REFUNDED)") == 0.5  # one, of five letters or more
+    assert shouting("order LATE") == 0.0  # one short word is not shouting
+    assert shouting("@SHOPCO @ACMEHELP hello") == 0.0  # handles
+    assert shouting("xREFUNDED REFUNDEDx 2REFUNDED \u00c9REFUNDED iPHONEX") == 0.0  # inside words
 
 
 # --- counter-cues ---

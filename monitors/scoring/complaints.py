@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 
 from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.cues.lexicon import FAMILIES
@@ -67,6 +68,9 @@ def read(text: str, compound: float = 0.0, *, rating: int | None = None) -> Feat
 def _hand_set(features: Features, model: LinearModel, logit: float) -> list[Part]:
     """`logit`: the model's log-odds of these features."""
     signals = features.signals
+    reported = "cue:news" in signals and "voice:first or second person" not in signals
+    if not reported and signals.keys().isdisjoint(UNTAUGHT_WEIGHTS):  # sarcasm and guides are untaught too
+        return []  # nothing hand-set applies, as in most texts: one set test instead of a look-up per weight
     # one cue of the family counts its weight, two or more twice that (signal values 0.5 and 1)
     parts = [Part("signal", name, weight * 2 * signals[name]) for name, weight in UNTAUGHT_WEIGHTS.items()
              if name in signals]
@@ -78,7 +82,6 @@ def _hand_set(features: Features, model: LinearModel, logit: float) -> list[Part
         kind = learned(n for n in _KIND if model.signals.get(n, 0.0) < 0)
         if kind < 0:
             parts.append(Part("signal", "sarcasm, not praise", -kind))
-    reported = "cue:news" in signals and "voice:first or second person" not in signals
     if reported or "cue:guide" in signals:
         # Reported or explained, not the writer's own: the complaint words count for half. News words with no
         # I/we/you count against; a how-to guide names failures to explain them, whoever writes it.
@@ -123,8 +126,11 @@ def reasons(features: Features, model: LinearModel, correction: Correction = NON
     """The `limit` features that pushed most towards the verdict (complaint when `toward`). Only those are put
     in words: naming every feature cost more than scoring the text."""
     merged = _merged(features, model, correction)
-    pushing = [(value, key) for key, value in merged.items() if (value > 0.05 if toward else value < -0.05)]
-    pushing.sort(key=lambda item: -abs(item[0]))
+    if toward:
+        pushing = [(value, key) for key, value in merged.items() if value > 0.05]
+    else:
+        pushing = [(-value, key) for key, value in merged.items() if value < -0.05]
+    pushing.sort(key=itemgetter(0), reverse=True)  # strongest first; a stable sort keeps ties in their order
     return tuple(_label(key, features) for _, key in pushing[:limit])
 
 

@@ -46,7 +46,10 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|0|\x01|[!?]")
 _MARKS = "0!?"
 _ASCII_TOKENS = bytes(code if chr(code) in "abcdefghijklmnopqrstuvwxyz'" + _MARKS + _LINK_MARK else 32
                       for code in range(256))
-_CAPS = re.compile(r"(?<![\w@])[A-Z]{3,}(?!\w)")  # a word in capitals, three letters or more
+# A word in capitals, three letters or more, not inside a word or a @handle. The look-behind comes after the first
+# capital so the pattern starts with a letter class: the regex engine then skips to the next capital in C instead
+# of trying a match at every character (three times faster on mostly lower-case text).
+_CAPS = re.compile(r"[A-Z](?<![\w@][A-Z])[A-Z]{2,}(?!\w)")
 _VOICE = re.compile(VOICE)
 
 # A star rating written in the text ("★★☆☆☆", "2/5", "one star"), used when the caller knows none.

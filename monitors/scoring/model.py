@@ -105,16 +105,15 @@ class LinearModel:
             for key in pairs:
                 merged[key] = dot[key] * scale
         words = features.unigrams
-        self._char_block(words)  # every word's pair is now remembered
-        remembered, sizes = self._per_word, self._per_word.sizes
-        size = sum(map(sizes.__getitem__, words))
+        remembered = self._per_word
+        scores = list(map(remembered.__getitem__, words))  # remembers the sizes of words seen the first time
+        size = sum(map(remembered.sizes.__getitem__, words))
         if size:
             scale = 1.0 / math.sqrt(size)
             get = merged.get
-            for word in words:
-                value = remembered[word]
-                if value:
-                    merged[word] = get(word, 0.0) + value * scale
+            for word, score in zip(words, scores):
+                if score:
+                    merged[word] = get(word, 0.0) + score * scale
         return merged
 
     # word n-grams: idf, scaled to unit length over the known n-grams present, dotted with the weights

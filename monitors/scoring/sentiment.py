@@ -138,7 +138,9 @@ class FastSentimentIntensityAnalyzer(SentimentIntensityAnalyzer):
             back = i - (start_i + 1)
             if back < 0 or lows[back] in lexicon:
                 continue
-            scalar = self._booster(words[back], lows[back], valence, is_cap_diff)
+            # _booster gives 0.0 for a word that is no booster, as most are: spare the call
+            scalar = (self._booster(words[back], lows[back], valence, is_cap_diff) if lows[back] in BOOSTER_DICT
+                      else 0.0)
             if start_i == 1 and scalar != 0:
                 scalar = scalar * 0.95
             if start_i == 2 and scalar != 0:
