@@ -404,6 +404,7 @@ def measure_cycles(feeds: int, workers: int, workdir: Path) -> dict:
         suite.started = time.time()
         suite.supervisor.start()
         first = _all_polled(suite.world, since=suite.started, status=200)
+        _every_source_recorded(suite.database.engine)
         with suite.database.engine.begin() as conn:  # every source due again, as if its interval came round
             conn.execute(sa.text("UPDATE source SET next_poll_at = now() - interval '1 second'"))
         due = time.time()
@@ -414,6 +415,18 @@ def measure_cycles(feeds: int, workers: int, workdir: Path) -> dict:
     return {"sources": feeds, "workers": workers,
             "first_cycle_seconds": round(first[1] - first[0], 1), "first_poll_after_start_seconds":
             round(first[0] - suite.started, 1), "not_modified_cycle_seconds": round(second[1] - due, 1)}
+
+
+def _every_source_recorded(engine: sa.Engine, timeout: float = 300) -> None:
+    """Wait until every source's poll is recorded and no lease is held (the workers have stored the cycle)."""
+    deadline = time.time() + timeout
+    query = sa.text("SELECT count(*) FROM source WHERE last_success_at IS NULL OR lease_owner IS NOT NULL")
+    while time.time() < deadline:
+        with engine.connect() as conn:
+            if conn.execute(query).scalar() == 0:
+                return
+        time.sleep(0.5)
+    raise RuntimeError("the workers did not record the first cycle")
 
 
 def _all_polled(world: FeedWorld, *, since: float, status: int, timeout: float = 900) -> tuple[float, float]:
