@@ -210,3 +210,25 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_token_is_checked_once_at_start(slack, tmp_path):
+    # The wait for Slack asked auth.test, then Bolt asked again: in the fault suite a 500 on that second ask
+    # (after the first had passed) ended a worker with "Slack refused SLACK_BOT_TOKEN". One check, one verdict.
+    config = _review_config(tmp_path, messages_per_second=50)
+    env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": slack.url,
+           "PORT": str(_free_port())}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                               env={**inherited, "DATABASE_URL": f"sqlite:///{tmp_path / 'earful.db'}", **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[1])
+    try:
+        wait_for(lambda: slack.calls_to("chat.postMessage") or process.poll() is not None, timeout=40)
+        assert process.poll() is None, process.communicate()[1]
+        first_post = slack.calls_to("chat.postMessage")[0].at
+        assert len([c for c in slack.calls_to("auth.test") if c.at < first_post]) == 1
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)

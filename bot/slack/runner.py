@@ -51,10 +51,11 @@ def run_slack(runtime, stop: threading.Event, http: Face | None = None) -> None:
     try:
         if not wait_for_slack(client, stop):
             return
+        # the token was just checked: a second auth.test could meet a passing fault and end the worker
         app = build_app(config=runtime.config, secrets=secrets, engine=runtime.engine, clock=runtime.clock,
-                        on_change=Kicker(runtime.outbox_job))
-    except BoltError as exc:  # auth.test refused the token
-        raise SlackStartError(f"Slack refused SLACK_BOT_TOKEN ({exc}); `earful doctor` says what to fix") from None
+                        on_change=Kicker(runtime.outbox_job), verify_token=False)
+    except BoltError as exc:  # Bolt refused the app's settings
+        raise SlackStartError(f"the Slack app cannot start ({exc}); `earful doctor` says what to fix") from None
     except OSError as exc:  # no route, refused, DNS: Slack cannot be reached at all
         where = secrets.slack_api_url or "https://slack.com/api/"
         raise SlackStartError(f"cannot reach Slack at {where} ({_reason(exc)}); check the network or "
@@ -73,9 +74,9 @@ SLACK_WAIT_FIRST, SLACK_WAIT_MOST, SLACK_WAIT_SAY_EVERY = 2.0, 30.0, 60.0
 
 
 def wait_for_slack(client: WebClient, stop: threading.Event) -> bool:
-    """Ask auth.test until Slack answers it. A 5xx or a 429 says Slack is struggling, not that the token is bad
-    (a worker restarted during an outage used to exit): wait, saying so once a minute, and go on when it
-    answers. Any other answer is for Bolt to judge. False when stopped while waiting."""
+    """Ask auth.test until Slack answers it: the one check of the token at start. A 5xx or a 429 says Slack is
+    struggling, not that the token is bad (a worker restarted during an outage used to exit): wait, saying so
+    once a minute, and go on when it answers. Any other refusal raises SlackStartError. False when stopped."""
     delay, said_at = SLACK_WAIT_FIRST, None
     while True:
         try:
@@ -84,7 +85,9 @@ def wait_for_slack(client: WebClient, stop: threading.Event) -> bool:
         except SlackApiError as exc:
             status = exc.response.status_code
             if status != 429 and status < 500:
-                return True  # a verdict on the token: build_app reports it
+                error = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.data
+                raise SlackStartError(f"Slack refused SLACK_BOT_TOKEN ({error}); `earful doctor` says what to "
+                                      "fix") from None
             reason = "rate limited (429)" if status == 429 else f"HTTP {status}"
             wait = max(delay, _retry_after(exc.response.headers))
         if said_at is None or time.monotonic() - said_at >= SLACK_WAIT_SAY_EVERY:
