@@ -203,7 +203,8 @@ class Team:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(10)
+        if self._thread.is_alive():
+            self._thread.join(10)
 
     def _work(self) -> None:
         from sqlmodel import Session
@@ -385,6 +386,9 @@ class Suite:
         }
 
     def close(self, keep_database: bool = False) -> None:
+        # a run that failed or was interrupted (a test's timeout) must not leave its workers behind
+        self.team.stop()
+        self.supervisor.stop()
         self.slack.stop()
         self.feeds.stop()
         if keep_database:
