@@ -1,7 +1,7 @@
 """Fault-injection suite: several `earful run` workers on one PostgreSQL, killed and starved, must still do
 everything exactly once.
 
-    .venv/bin/python bench/bench_faults.py            # 2,000 feeds, 3 workers, about 13 minutes
+    .venv/bin/python bench/bench_faults.py            # 2,000 feeds, 3 workers, about 20 minutes
     .venv/bin/python bench/bench_faults.py --short    # 150 feeds, 3 workers, about 6 minutes (tests/test_faults.py)
     .venv/bin/python bench/bench_faults.py --cycles   # 2,000-source poll cycle and 304 cycle, 1 and 3 workers
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py                  # all of them (about 10 minutes; the digest's 1M rows most)
     .venv/bin/python bench/run.py ingest detector  # some of them
     .venv/bin/python bench/run.py --readme-only    # rewrite the README from bench/results/*.json
-    .venv/bin/python bench/run.py faults           # the fault-injection suite (about 15 minutes; not in "all")
+    .venv/bin/python bench/run.py faults           # the fault-injection suite (about 25 minutes; not in "all")
 
 Each benchmark compares against its baseline in the same run and writes bench/results/NAME.json; this script
 only runs them and renders those files, so the README always shows the figures of the last run.
