@@ -2,7 +2,7 @@
 everything exactly once.
 
     .venv/bin/python bench/bench_faults.py            # 2,000 feeds, 3 workers, about 20 minutes
-    .venv/bin/python bench/bench_faults.py --short    # 150 feeds, 3 workers, about 6 minutes (tests/test_faults.py)
+    .venv/bin/python bench/bench_faults.py --short    # 150 feeds, 3 workers, about 5 minutes (tests/test_faults.py)
     .venv/bin/python bench/bench_faults.py --cycles   # 2,000-source poll cycle and 304 cycle, 1 and 3 workers
 
 Real parts: a fresh database on the PostgreSQL at EARFUL_TEST_POSTGRES_URL, real worker processes, feeds over
@@ -83,10 +83,10 @@ class Plan:
 
     @classmethod
     def short(cls) -> "Plan":
-        return cls(feeds=150, workers=3, interval=90, publish_every=(40, 90), sla=100, escalation_repeat=30,
-                   sweep=5, fault_times={"poll": 12, "store": 20, "post": 28, "record": 36, "database": 44,
-                                         "storm": 50, "500s": 58, "outage": 66},
-                   outage=20, storm=6, burst_of_500s=6, random_kills=1, faults_end=100, catch_up=180)
+        return cls(feeds=150, workers=3, interval=75, publish_every=(40, 90), sla=60, escalation_repeat=30,
+                   sweep=5, fault_times={"poll": 10, "store": 16, "post": 24, "record": 32, "database": 40,
+                                         "storm": 46, "500s": 54, "outage": 62},
+                   outage=20, storm=6, burst_of_500s=6, random_kills=1, faults_end=90, catch_up=180)
 
 
 def write_config(path: Path, plan: Plan, world: FeedWorld, worker: str, digest_at: datetime) -> None:
@@ -458,7 +458,7 @@ def table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--short", action="store_true", help="150 feeds and compressed faults, about 6 minutes")
+    parser.add_argument("--short", action="store_true", help="150 feeds and compressed faults, about 5 minutes")
     parser.add_argument("--keep", action="store_true", help="keep the suite's database to look into afterwards")
     parser.add_argument("--cycles", action="store_true", help="poll-cycle times of 2,000 sources, 1 and 3 workers")
     args = parser.parse_args(argv)

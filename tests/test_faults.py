@@ -1,6 +1,6 @@
 """The fault-injection suite's short run (bench/bench_faults.py --short): three real workers on PostgreSQL,
 killed in every phase, their connections terminated, Slack rate-limited, storming, failing and down; every
-count that must be 0 is 0. About six minutes."""
+count that must be 0 is 0. About five minutes."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def count(engine: sa.Engine, slack: FaultySlack, world: FeedWorld, timing: Timin
         backlog = set(conn.execute(sa.text("SELECT case_id FROM event WHERE action = 'backlog'")).scalars())
         escalated_events = Counter(conn.execute(sa.text(
             "SELECT case_id FROM event WHERE action = 'escalated'")).scalars())
-        outbox = conn.execute(sa.text("SELECT kind, dedupe_key, status, payload FROM outbox")).all()
+        outbox = conn.execute(sa.text("SELECT kind, dedupe_key, status, payload, created_at FROM outbox")).all()
 
     messages = slack.keyed_messages()
     per_key = Counter(m["metadata"]["event_payload"]["key"] for _, m in messages)
@@ -65,9 +65,13 @@ def count(engine: sa.Engine, slack: FaultySlack, world: FeedWorld, timing: Timin
     result["Slack messages"] = len(messages)
     result["messages posted more than once (extra copies)"] = sum(n - 1 for n in per_key.values() if n > 1)
 
-    covered = _escalations_per_case(per_key, rows_by_key)
     checked = _utc(timing.checked)
     margin = timedelta(seconds=timing.margin)
+    # follow-ups never stop falling due while cases stay unanswered: rows queued in the last moments before the
+    # stop were still on their way (Ctrl-C hands them back, to go out at the next start); older ones starved
+    in_flight = [row for row in outbox if row.status == "pending" and _aware(row.created_at) > checked - margin]
+    covered = _escalations_per_case(per_key, rows_by_key) + _escalations_per_case(
+        Counter({row.dedupe_key: 1 for row in in_flight}), rows_by_key)
     unanswered = [c for c in cases if c.first_response_at is None and c.status in ("open", "claimed")]
     due = [c for c in unanswered if c.sla_due_at is not None and _aware(c.sla_due_at) <= checked - margin]
     result["escalations and backlog listings sent"] = sum(covered.values())
@@ -87,7 +91,8 @@ def count(engine: sa.Engine, slack: FaultySlack, world: FeedWorld, timing: Timin
     result["reminders missing"] = sum(1 for c in owed if per_key.get(f"remind:{c.id}", 0) == 0)
     result["digests posted"] = sum(n for key, n in per_key.items() if key.startswith("digest:"))
 
-    result["outbox rows still pending"] = sum(1 for row in outbox if row.status == "pending")
+    result["outbox rows queued just before the stop"] = len(in_flight)
+    result["outbox rows still pending"] = sum(1 for row in outbox if row.status == "pending") - len(in_flight)
     result["outbox rows given up (failed)"] = sum(1 for row in outbox if row.status == "failed")
 
     result["sources"] = len(world.feeds)
