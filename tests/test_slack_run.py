@@ -178,14 +178,7 @@ def test_a_worker_started_while_slack_struggles_waits_for_it(slack, tmp_path, ki
     # A worker restarted during a Slack outage (or a 429 storm) said "Slack refused SLACK_BOT_TOKEN" and exited:
     # Slack answering 5xx or 429 is no verdict on the token, so the worker waits for Slack instead.
     slack.fail(kind, seconds=4, methods=("auth.test",))
-    config = _review_config(tmp_path, messages_per_second=50)
-    env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": slack.url,
-           "PORT": str(_free_port())}
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                               env={**inherited, "DATABASE_URL": f"sqlite:///{tmp_path / 'earful.db'}", **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=Path(__file__).resolve().parents[1])
+    process = _start_in_http_mode(slack, tmp_path)
     try:
         wait_for(lambda: [m for m in slack.messages("#earful-support") if m["text"].startswith("#1 ")]
                  or process.poll() is not None, timeout=40)
@@ -206,6 +199,18 @@ def test_a_token_slack_refuses_still_fails_at_once(slack, tmp_path):
         done.stderr
 
 
+def _start_in_http_mode(slack, tmp_path: Path) -> subprocess.Popen:
+    """`earful run` on the review feed, in HTTP mode against the emulator."""
+    config = _review_config(tmp_path, messages_per_second=50)
+    env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": slack.url,
+           "PORT": str(_free_port())}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                            env={**inherited, "DATABASE_URL": f"sqlite:///{tmp_path / 'earful.db'}", **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -216,14 +221,7 @@ def _free_port() -> int:
 def test_the_token_is_checked_once_at_start(slack, tmp_path):
     # The wait for Slack asked auth.test, then Bolt asked again: in the fault suite a 500 on that second ask
     # (after the first had passed) ended a worker with "Slack refused SLACK_BOT_TOKEN". One check, one verdict.
-    config = _review_config(tmp_path, messages_per_second=50)
-    env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": slack.url,
-           "PORT": str(_free_port())}
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                               env={**inherited, "DATABASE_URL": f"sqlite:///{tmp_path / 'earful.db'}", **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=Path(__file__).resolve().parents[1])
+    process = _start_in_http_mode(slack, tmp_path)
     try:
         wait_for(lambda: slack.calls_to("chat.postMessage") or process.poll() is not None, timeout=40)
         assert process.poll() is None, process.communicate()[1]
