@@ -146,10 +146,6 @@ class FeedWorld:
             self.hits.setdefault(feed.path, []).append(hit)
             self.served.update(brand_guids)
 
-    def last_hit(self) -> float:
-        with self._lock:
-            return max((h[-1].at for h in self.hits.values() if h), default=0.0)
-
     def fetching_now(self, within: float = 0.3) -> dict[str, float]:
         """Workers that fetched a feed within the last `within` seconds: {worker: when}."""
         cutoff = time.time() - within
