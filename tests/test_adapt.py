@@ -2,6 +2,7 @@
 evaluation sample."""
 
 import json
+import pickle
 import random
 
 import pytest
@@ -57,6 +58,16 @@ def test_the_correction_survives_json_and_damage_reads_as_none():
     for damaged in (None, [], "x", {"words": {"a": "not a number"}}, {"bias": []}):
         assert Correction.from_json(damaged) == NONE
     assert Correction.from_json({"bias": 99, "words": {"a": -99}}).bias == 1.0  # bounded on reading too
+
+
+def test_a_copy_of_no_correction_is_empty_like_none_itself():
+    # a scoring process receives a pickled copy of NONE, never NONE: it must still read as "nothing learned"
+    copy = pickle.loads(pickle.dumps(NONE))
+    words = read("still waiting for my refund, nobody answers").unigrams
+    assert copy is not NONE and copy.empty and NONE.empty
+    assert copy.parts(words) == [] and copy.shift(words) == 0.0
+    learned = NONE.learn(words, base_logit=-1.0, is_complaint=True)
+    assert not learned.empty and learned.parts(words)
 
 
 def test_a_recurring_false_alarm_stops_after_a_few_dismissals():

@@ -49,7 +49,7 @@ class Correction:
 
     def shift(self, words: Iterable[str]) -> float:
         """What the correction adds to a text's log-odds, given its word unigrams (`word_set`)."""
-        if not self.words and not self.bias:
+        if self.empty:
             return 0.0
         present = word_set(words)
         scale = 1.0 / math.sqrt(len(present)) if present else 0.0
@@ -57,8 +57,15 @@ class Correction:
         total = self.bias + scale * sum(known(w, 0.0) for w in present)
         return _clip(total, MAX_SHIFT)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing learned: the model alone. (A worker process gets a copy of NONE, never NONE itself.)"""
+        return not self.words and not self.bias
+
     def parts(self, words: Iterable[str]) -> list[tuple[str, float]]:
         """The words (and "bias") behind `shift`, largest first, for explanations."""
+        if self.empty:
+            return []
         present = word_set(words)
         scale = 1.0 / math.sqrt(len(present)) if present else 0.0
         found = [(w, self.words[w] * scale) for w in present if w in self.words]

@@ -150,7 +150,7 @@ def _merged(features: Features, model: LinearModel, correction: Correction) -> d
     for part in _hand_set(features, model, logit):
         key = _SIGNAL + part.name
         merged[key] = merged.get(key, 0.0) + part.value
-    for word, value in (correction.parts(features.unigrams) if correction is not NONE else ()):
+    for word, value in correction.parts(features.unigrams):
         key = _TEAM + word
         merged[key] = merged.get(key, 0.0) + value
     return merged
