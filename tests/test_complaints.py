@@ -273,7 +273,9 @@ def test_scan_finds_what_one_flat_regex_finds():
              "why is my order late again? the app keeps crashing and nobody replies. doesn't work",
              "i broke my phone, then the screen cracked; charged me twice?! #fail 😡 lol 7hr delay",
              "frustrating!!! it's been 3 weeks, wont refund, the refund's not here, ugh 🙄",
-             "great👍 3/5 is it down? 50% off/s #not happy"]
+             "great👍 3/5 is it down? 50% off/s #not happy",
+             # cues at the very start, right after punctuation or an emoji, and at the very end
+             "still waiting", "(still waiting)", "😡still waiting", "ok...still waiting", "-refund- not received"]
     for text in texts:
         scan = matcher.scan(text)
         assert scan.text == text

@@ -242,7 +242,7 @@ class CueMatcher:
                     else:
                         seconds.add(second)
         self._longest_stem = max(map(len, self._stems), default=0)
-        self._places, self._marks = _candidates(follows, symbols, bool(self._anywhere))
+        self._places, self._marks, self._lead = _candidates(follows, symbols, bool(self._anywhere))
         self._symbols = tuple(symbols or "")
         self._ascii_symbols = tuple(symbol for symbol in self._symbols if symbol.isascii())
         self._by_word: dict[str, re.Pattern[str]] = {}
@@ -279,7 +279,10 @@ class CueMatcher:
         known = self._by_word.get
         hits: list[Hit] = []
         covered = 0
-        places: Iterable[re.Match[str]] = self._places.finditer(lowered)
+        # the words regex takes the separator before each word (see _candidates): a space in front stands for
+        # the text's start, and shifts every position by one, which the separator taken puts back
+        lead = self._lead
+        places: Iterable[re.Match[str]] = self._places.finditer(" " + lowered if lead else lowered)
         if self._marks is not None:  # substring tests: far cheaper than a regex over emoji
             symbols = self._ascii_symbols if lowered.isascii() else self._symbols
             if any(symbol in lowered for symbol in symbols):
@@ -289,6 +292,8 @@ class CueMatcher:
             if position < covered:
                 continue
             word = found.group()
+            if lead and found.re is self._places:
+                word = word[1:]
             match = (known(word) or self._bucket(word)).match(lowered, position)
             if match is None:
                 continue
@@ -314,13 +319,18 @@ def _read(sources: Sequence[str]) -> tuple[list[set[tuple[Token, Token | None]] 
 
 
 def _candidates(follows: dict[Token, set[Token] | None], symbols: str | None, anywhere: bool
-                ) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+                ) -> tuple[re.Pattern[str], re.Pattern[str] | None, bool]:
     """Regexes for the places where some cue can begin: a trie of the first tokens, each followed by a lookahead
     for the tokens its cues can go on with; each matches a whole first token. The first finds words, the second
     (None if no cue begins with a symbol) symbols: one regex for both would try the symbols at every character,
-    doubling the cost of a text that has none of them, as most have."""
+    doubling the cost of a text that has none of them, as most have. The third value says whether the words
+    regex takes one separator before each word (and is searched with a space put before the text).
+
+    It does where it can: a regex that begins with a character class is searched by skipping, in C, to the next
+    character of that class, where one that begins with "not after a word character" is tried at every
+    character, inside words too (an eighth faster over the bench corpus)."""
     if symbols is None or anywhere:  # every token is a place
-        return re.compile(r"\w+|[^\w\s]"), None
+        return re.compile(r"\w+|[^\w\s]"), None, False
     # The patterns were read with every punctuation mark a token, the scan skips those that are not `symbols`;
     # so the second token is looked for after a lazy run of non-word characters: at the punctuation mark the
     # reading named, or at the word after it. Wider than the scan's own reading, never narrower.
@@ -333,8 +343,8 @@ def _candidates(follows: dict[Token, set[Token] | None], symbols: str | None, an
             words.setdefault(text, []).append((r"(?!\w)" if whole else r"\w*+") + ahead)
         else:
             marks.append(re.escape(text) + ahead)
-    places = re.compile(r"(?<!\w)" + _trie(words) if words else "(?!)")
-    return places, re.compile("|".join(marks)) if marks else None
+    places = re.compile(r"\W" + _trie(words) if words else "(?!)")
+    return places, re.compile("|".join(marks)) if marks else None, True
 
 
 def _openings(seconds: set[Token]) -> dict[str, list[str]]:
