@@ -98,3 +98,26 @@ def test_module_runs_as_a_filter():
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert [a["complaint"] for a in answers] == [True, False]
     assert answers[0]["label"] == "negative" and answers[1]["label"] == "positive"
+
+
+def test_an_explanation_reuses_what_the_model_read_and_only_from_the_same_model():
+    from monitors.scoring.complaints import explained, judge, read
+    from monitors.scoring.model import LinearModel, shipped
+
+    model = shipped()
+    # the same words weighted the other way round: its explanation must not be read from the shipped model's
+    flipped = LinearModel(intercept=-model.intercept, words={g: (idf, -w) for g, (idf, w) in model.words.items()},
+                          chars={g: (idf, -w) for g, (idf, w) in model.chars.items()},
+                          signals={n: -w for n, w in model.signals.items()})
+    features = read("Three weeks and my refund still hasn't arrived. Nobody answers support tickets.", -0.6)
+    found = judge(features, explain=False)
+    assert found.evidence is not None and found.evidence.model is model
+    with_evidence = explained(features, found)
+    # read afresh (no evidence kept) the explanation is the same
+    assert with_evidence.cues == explained(features, dataclasses.replace(found, evidence=None)).cues
+    assert with_evidence.cues == judge(features).cues and with_evidence.cues
+    # another model's explanation of the same text reads the text with its own tables
+    other = judge(features, model=flipped, explain=False)
+    stale = dataclasses.replace(other, evidence=found.evidence)  # the shipped model's reading
+    assert explained(features, stale, model=flipped).cues == explained(features, other, model=flipped).cues
+    assert explained(features, other, model=flipped).cues == judge(features, model=flipped).cues

@@ -17,13 +17,13 @@ result names the few features that pushed it most, in plain words.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.cues.lexicon import FAMILIES
 from monitors.scoring.features import MAX_CHARS, Features, extract, opening, warm_up as _warm_features
-from monitors.scoring.model import LinearModel, Part, shipped
+from monitors.scoring.model import LinearModel, Part, WordEvidence, shipped
 
 __all__ = ["MAX_CHARS", "Assessment", "assess", "explained", "judge", "opening", "read", "warm_up"]
 
@@ -52,6 +52,8 @@ class Assessment:
     score: float  # 0..1, how likely the text is a complaint; 0.5 is the model's threshold
     cues: tuple[str, ...]  # the features that pushed the score most, in plain words, strongest first
     logit: float = 0.0  # log-odds before the workspace's correction (what the correction learns from)
+    # what the model read from the text, kept for its explanation, which would otherwise read it all again
+    evidence: WordEvidence | None = field(default=None, compare=False, repr=False)
 
 
 def warm_up() -> None:
@@ -98,19 +100,21 @@ def _hand_set(features: Features, model: LinearModel, logit: float) -> list[Part
 def judge(features: Features, *, model: LinearModel | None = None, correction: Correction = NONE,
           explain: bool = True) -> Assessment:
     model = model or shipped()
-    logit = model.logit(features)
+    evidence = model.read(features)
+    logit = model.logit(features, evidence)
     base = logit + sum(part.value for part in _hand_set(features, model, logit))
     z = base + correction.shift(features.unigrams)
     score = 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
-    return Assessment(score=score, cues=reasons(features, model, correction, toward=z >= 0) if explain else (),
-                      logit=base)
+    cues = reasons(features, model, correction, toward=z >= 0, evidence=evidence) if explain else ()
+    return Assessment(score=score, cues=cues, logit=base, evidence=evidence)
 
 
 def explained(features: Features, found: Assessment, *, model: LinearModel | None = None,
               correction: Correction = NONE) -> Assessment:
     """`found` (from `judge(..., explain=False)`) with its reasons."""
-    return Assessment(score=found.score, logit=found.logit,
-                      cues=reasons(features, model or shipped(), correction, toward=found.score >= 0.5))
+    return Assessment(score=found.score, logit=found.logit, evidence=found.evidence,
+                      cues=reasons(features, model or shipped(), correction, toward=found.score >= 0.5,
+                                   evidence=found.evidence))
 
 
 def assess(text: str, compound: float = 0.0, *, rating: int | None = None, correction: Correction = NONE,
@@ -122,10 +126,10 @@ def assess(text: str, compound: float = 0.0, *, rating: int | None = None, corre
 # Explanations ----------------------------------------------------------------------------------------------------
 
 def reasons(features: Features, model: LinearModel, correction: Correction = NONE, *, toward: bool = True,
-            limit: int = REASONS) -> tuple[str, ...]:
+            limit: int = REASONS, evidence: WordEvidence | None = None) -> tuple[str, ...]:
     """The `limit` features that pushed most towards the verdict (complaint when `toward`). Only those are put
-    in words: naming every feature cost more than scoring the text."""
-    merged = _merged(features, model, correction)
+    in words: naming every feature cost more than scoring the text. `evidence`: `model.read(features)`."""
+    merged = _merged(features, model, correction, evidence)
     if toward:
         pushing = [(value, key) for key, value in merged.items() if value > 0.05]
     else:
@@ -138,10 +142,11 @@ def reasons(features: Features, model: LinearModel, correction: Correction = NON
 _SIGNAL, _TEAM = "\x00signal:", "\x00team:"
 
 
-def _merged(features: Features, model: LinearModel, correction: Correction) -> dict:
+def _merged(features: Features, model: LinearModel, correction: Correction,
+            evidence: WordEvidence | None = None) -> dict:
     """Each feature's log-odds, merged per word: a key is a word (its unigram and character n-grams together), a
     bigram as a pair, or a signal's or the team correction's name behind its prefix."""
-    merged = model.shares_by_word(features)
+    merged = model.shares_by_word(features, evidence)
     model_signals = model.signals
     signals = {name: model_signals[name] * value for name, value in features.signals.items() if name in model_signals}
     logit = model.intercept + sum(merged.values()) + sum(signals.values())

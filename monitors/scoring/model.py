@@ -40,6 +40,18 @@ class _WordTables(NamedTuple):
     square: dict  # unigram or pair -> idf squared
 
 
+class WordEvidence(NamedTuple):
+    """What one model's word and character blocks read from one text (`LinearModel.read`)."""
+    model: "LinearModel"  # whose tables these are: another model reads the text afresh
+    unigrams: frozenset[str]  # the known unigrams present
+    pairs: set[tuple[str, str]]  # the known bigrams present
+    squares: float  # sum of idf squared over both
+    scores: list[float]  # u(w) for each word of Features.unigrams, in its order
+    size: float  # sum of q(w) over the words
+    word_block: float
+    char_block: float
+
+
 class ModelFileError(ValueError):
     """The weights file is missing, unreadable or not one this code can use."""
 
@@ -80,51 +92,62 @@ class LinearModel:
     signals: Mapping[str, float]
     about: Mapping[str, object] = field(default_factory=dict)  # how it was trained, and its validation figures
 
-    def logit(self, features: Features) -> float:
-        """The log-odds that the text is a complaint, 0 at the decision threshold."""
-        total = self.intercept + self._word_block(features) + self._char_block(features.unigrams)
+    def logit(self, features: Features, evidence: "WordEvidence | None" = None) -> float:
+        """The log-odds that the text is a complaint, 0 at the decision threshold. `evidence`: this model's
+        `read(features)`, if the caller has it."""
+        if evidence is None or evidence.model is not self:
+            evidence = self.read(features)
+        total = self.intercept + evidence.word_block + evidence.char_block
         weights = self.signals
         for name, value in features.signals.items():
             total += weights.get(name, 0.0) * value
         return total
 
-    def shares_by_word(self, features: Features) -> dict:
-        """The word and character blocks' contributions to `logit`, merged per word: a key is a word (its
-        unigram and its character n-grams together) or a known bigram as a pair (first, second). What an
-        explanation needs, without naming every n-gram."""
+    def read(self, features: Features) -> "WordEvidence":
+        """What the word and character blocks find in a text: the log-odds needs it, and the explanation of a
+        complaint needs it again (a case's card says why), so it is worked out once."""
         tables = self._tables
-        unigrams = features.unigrams & tables.unigrams
-        pairs = _known_pairs(features.tokens, tables.pairs)
-        dot, square = tables.dot, tables.square
-        squares = sum(map(square.__getitem__, unigrams)) + sum(map(square.__getitem__, pairs))
-        merged: dict = {}
-        if squares:
-            scale = 1.0 / math.sqrt(squares)
-            for key in unigrams:
-                merged[key] = dot[key] * scale
-            for key in pairs:
-                merged[key] = dot[key] * scale
-        words = features.unigrams
-        remembered = self._per_word
-        scores = list(map(remembered.__getitem__, words))  # remembers the sizes of words seen the first time
-        size = sum(map(remembered.sizes.__getitem__, words))
-        if size:
-            scale = 1.0 / math.sqrt(size)
-            get = merged.get
-            for word, score in zip(words, scores):
-                if score:
-                    merged[word] = get(word, 0.0) + score * scale
-        return merged
-
-    # word n-grams: idf, scaled to unit length over the known n-grams present, dotted with the weights
-
-    def _word_block(self, features: Features) -> float:
-        tables = self._tables
+        # word n-grams: idf, scaled to unit length over the known n-grams present, dotted with the weights
         unigrams = features.unigrams & tables.unigrams  # a set operation: the loop over the text runs in C
         pairs = _known_pairs(features.tokens, tables.pairs)
         dot = sum(map(tables.dot.__getitem__, unigrams)) + sum(map(tables.dot.__getitem__, pairs))
         squares = sum(map(tables.square.__getitem__, unigrams)) + sum(map(tables.square.__getitem__, pairs))
-        return dot / math.sqrt(squares) if squares else 0.0
+        # character n-grams, per word (see the module's docstring)
+        words = features.unigrams
+        remembered = self._per_word
+        if len(remembered) > _WORDS_REMEMBERED - len(words):  # against endless vocabularies: start afresh
+            remembered.clear()
+            remembered.sizes.clear()
+        scores = list(map(remembered.__getitem__, words))  # fills `sizes` for words seen the first time
+        score = sum(scores)
+        size = sum(map(remembered.sizes.__getitem__, words))
+        return WordEvidence(
+            model=self, unigrams=unigrams, pairs=pairs, squares=squares, scores=scores, size=size,
+            word_block=dot / math.sqrt(squares) if squares else 0.0,
+            char_block=score / math.sqrt(size) if size else 0.0,
+        )
+
+    def shares_by_word(self, features: Features, evidence: "WordEvidence | None" = None) -> dict:
+        """The word and character blocks' contributions to `logit`, merged per word: a key is a word (its
+        unigram and its character n-grams together) or a known bigram as a pair (first, second). What an
+        explanation needs, without naming every n-gram. `evidence`: as for `logit`."""
+        if evidence is None or evidence.model is not self:
+            evidence = self.read(features)
+        dot = self._tables.dot
+        merged: dict = {}
+        if evidence.squares:
+            scale = 1.0 / math.sqrt(evidence.squares)
+            for key in evidence.unigrams:
+                merged[key] = dot[key] * scale
+            for key in evidence.pairs:
+                merged[key] = dot[key] * scale
+        if evidence.size:
+            scale = 1.0 / math.sqrt(evidence.size)
+            get = merged.get
+            for word, score in zip(features.unigrams, evidence.scores):
+                if score:
+                    merged[word] = get(word, 0.0) + score * scale
+        return merged
 
     @cached_property
     def _tables(self) -> "_WordTables":
@@ -140,20 +163,9 @@ class LinearModel:
             square[key] = idf * idf
         return _WordTables(frozenset(unigrams), frozenset(pairs), dot, square)
 
-    # character n-grams, per word (see the module's docstring)
-
     @cached_property
     def _per_word(self) -> _PerWord:
         return _PerWord(self.chars)
-
-    def _char_block(self, words: frozenset[str]) -> float:
-        remembered = self._per_word
-        if len(remembered) > _WORDS_REMEMBERED - len(words):  # against endless vocabularies: start afresh
-            remembered.clear()
-            remembered.sizes.clear()
-        score = sum(map(remembered.__getitem__, words))  # fills `sizes` for words seen the first time
-        size = sum(map(remembered.sizes.__getitem__, words))
-        return score / math.sqrt(size) if size else 0.0
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "intercept": round(self.intercept, 6), "about": dict(self.about),

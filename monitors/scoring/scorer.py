@@ -18,6 +18,7 @@ from typing import TextIO
 from monitors.scoring.adapt import NONE, Correction
 from monitors.scoring.complaints import MAX_CHARS, Assessment, explained, judge, opening, read
 from monitors.scoring.features import OPENING_CHARS, Features
+from monitors.scoring.model import WordEvidence
 from monitors.scoring.sentiment import FastSentimentIntensityAnalyzer
 
 NEUTRAL_BAND = 0.05  # VADER's own recommended cut between neutral and polar compound scores
@@ -33,6 +34,7 @@ class Score:
     cues: tuple[str, ...]  # what pushed the complaint score most, in plain words (for complaints; see Scorer)
     logit: float = 0.0  # the model's log-odds before the workspace's correction
     features: Features | None = field(default=None, compare=False, repr=False)  # what `explain` reads
+    evidence: WordEvidence | None = field(default=None, compare=False, repr=False)  # and what the model read
 
 
 def sentiment_label(compound: float) -> str:
@@ -79,7 +81,8 @@ class Scorer:
                 found = explained(features, found, correction=correction)
             results.append(Score(sentiment=value, label=sentiment_label(value),
                                  complaint=found.score >= self.threshold, complaint_score=found.score,
-                                 cues=found.cues, logit=found.logit, features=features))
+                                 cues=found.cues, logit=found.logit, features=features,
+                                 evidence=found.evidence))
         return results
 
     @staticmethod
@@ -87,7 +90,7 @@ class Scorer:
         """`score` with its reasons, for a caller that scored with explanations off and now knows which it needs."""
         if score.cues or score.features is None:
             return score
-        found = Assessment(score=score.complaint_score, cues=(), logit=score.logit)
+        found = Assessment(score=score.complaint_score, cues=(), logit=score.logit, evidence=score.evidence)
         return replace(score, cues=explained(score.features, found, correction=correction).cues)
 
 
