@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from tests.fixtures.slack_emulator import BOT_TOKEN, SlackEmulator
