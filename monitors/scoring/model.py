@@ -95,8 +95,7 @@ class LinearModel:
     def logit(self, features: Features, evidence: "WordEvidence | None" = None) -> float:
         """The log-odds that the text is a complaint, 0 at the decision threshold. `evidence`: this model's
         `read(features)`, if the caller has it."""
-        if evidence is None or evidence.model is not self:
-            evidence = self.read(features)
+        evidence = self._reading(features, evidence)
         total = self.intercept + evidence.word_block + evidence.char_block
         weights = self.signals
         for name, value in features.signals.items():
@@ -127,12 +126,15 @@ class LinearModel:
             char_block=score / math.sqrt(size) if size else 0.0,
         )
 
+    def _reading(self, features: Features, evidence: "WordEvidence | None") -> "WordEvidence":
+        """`evidence` if it is this model's reading (another model's tables say other things), else a new one."""
+        return evidence if evidence is not None and evidence.model is self else self.read(features)
+
     def shares_by_word(self, features: Features, evidence: "WordEvidence | None" = None) -> dict:
         """The word and character blocks' contributions to `logit`, merged per word: a key is a word (its
         unigram and its character n-grams together) or a known bigram as a pair (first, second). What an
         explanation needs, without naming every n-gram. `evidence`: as for `logit`."""
-        if evidence is None or evidence.model is not self:
-            evidence = self.read(features)
+        evidence = self._reading(features, evidence)
         dot = self._tables.dot
         merged: dict = {}
         if evidence.squares:
